@@ -1,0 +1,309 @@
+<?php
+// Shared helpers of the dns-rr-ha demo app. Include-only (nginx returns 404 for it).
+declare(strict_types=1);
+
+const APP_DEFAULT_ENV_PATH = '/etc/dns-rr-ha/app.env';
+const APP_DEFAULT_UPLOADS_DIR = '/var/www/dns-rr-ha/shared/uploads';
+/** Connect timeout per database host, seconds: a dead region must not stall the page for long. */
+const APP_DB_CONNECT_TIMEOUT = 2;
+/** Read timeout, seconds: a host that accepts TCP but hangs must not hold a PHP worker for a minute. */
+const APP_DB_READ_TIMEOUT = 5;
+
+/** HTML-escapes any scalar for element content and quoted attributes. */
+function h(mixed $v): string
+{
+    return htmlspecialchars((string) $v, ENT_QUOTES | ENT_SUBSTITUTE | ENT_HTML5, 'UTF-8');
+}
+
+/** Path of the env file: env DNS_RR_HA_APP_ENV (tests, other layouts) or the default. */
+function app_env_path(): string
+{
+    $p = getenv('DNS_RR_HA_APP_ENV');
+    return is_string($p) && $p !== '' ? $p : APP_DEFAULT_ENV_PATH;
+}
+
+/**
+ * Parses KEY=value lines. Everything after the first "=" is the value; one pair
+ * of matching surrounding quotes is stripped, with no escape processing, so
+ * passwords containing quotes, "$", "#" or ";" survive (see appEnv.ts).
+ *
+ * @return array<string, string>
+ */
+function app_parse_env(string $text): array
+{
+    $vars = [];
+    foreach (preg_split('/\r?\n/', $text) ?: [] as $line) {
+        if (trim($line) === '' || str_starts_with(ltrim($line), '#')) {
+            continue;
+        }
+        $eq = strpos($line, '=');
+        if ($eq === false) {
+            continue;
+        }
+        $key = trim(substr($line, 0, $eq));
+        $val = substr($line, $eq + 1);
+        $len = strlen($val);
+        if ($len >= 2 && ($val[0] === "'" || $val[0] === '"') && $val[$len - 1] === $val[0]) {
+            $val = substr($val, 1, -1);
+        }
+        $vars[$key] = $val;
+    }
+    return $vars;
+}
+
+/**
+ * The app's configuration, read once per request. A missing file is not fatal:
+ * the page still renders (and /healthz never reads it).
+ *
+ * @return array{region: string, db_hosts: list<array{0: string, 1: int}>, db_name: string,
+ *               db_user: string, db_password: string, uploads_dir: string, error: ?string}
+ */
+function app_config(): array
+{
+    static $cfg = null;
+    if ($cfg !== null) {
+        return $cfg;
+    }
+    $path = app_env_path();
+    $text = is_readable($path) ? file_get_contents($path) : false;
+    $env = $text === false ? [] : app_parse_env($text);
+    $port = (int) ($env['DB_PORT'] ?? '3306');
+    $hosts = [];
+    foreach (explode(',', $env['DB_HOSTS'] ?? '') as $entry) {
+        $entry = trim($entry);
+        if ($entry === '') {
+            continue;
+        }
+        // "host" or "host:port" (IPv4/hostnames only).
+        $parts = explode(':', $entry, 2);
+        $hosts[] = [$parts[0], isset($parts[1]) ? (int) $parts[1] : $port];
+    }
+    $cfg = [
+        'region' => $env['REGION'] ?? 'unknown',
+        'db_hosts' => $hosts,
+        'db_name' => $env['DB_NAME'] ?? '',
+        'db_user' => $env['DB_USER'] ?? '',
+        'db_password' => $env['DB_PASSWORD'] ?? '',
+        'uploads_dir' => rtrim($env['UPLOADS_DIR'] ?? APP_DEFAULT_UPLOADS_DIR, '/'),
+        'error' => $text === false ? "cannot read $path" : null,
+    ];
+    return $cfg;
+}
+
+/**
+ * Counts this request in the session and releases the session lock at once, so
+ * parallel requests of one browser are not serialised behind the DB work.
+ * Returns null when the session store is unavailable (the page still works).
+ */
+function app_count_hit(): ?int
+{
+    if (session_status() !== PHP_SESSION_ACTIVE && !session_start()) {
+        return null;
+    }
+    $_SESSION['count'] = (int) ($_SESSION['count'] ?? 0) + 1;
+    $count = $_SESSION['count'];
+    session_write_close();
+    return $count;
+}
+
+/**
+ * Connects to the first reachable database of DB_HOSTS (local region first).
+ *
+ * @return array{0: PDO, 1: string} the connection and "host:port" it went to
+ */
+function app_db(): array
+{
+    static $conn = null;
+    if ($conn !== null) {
+        return $conn;
+    }
+    $cfg = app_config();
+    if ($cfg['db_hosts'] === []) {
+        throw new RuntimeException('DB_HOSTS is empty' . ($cfg['error'] !== null ? " ({$cfg['error']})" : ''));
+    }
+    ini_set('mysqlnd.net_read_timeout', (string) APP_DB_READ_TIMEOUT);
+    $errors = [];
+    foreach ($cfg['db_hosts'] as [$host, $port]) {
+        try {
+            $pdo = new PDO(
+                "mysql:host={$host};port={$port};dbname={$cfg['db_name']};charset=utf8mb4",
+                $cfg['db_user'],
+                $cfg['db_password'],
+                [
+                    PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+                    PDO::ATTR_TIMEOUT => APP_DB_CONNECT_TIMEOUT,
+                    PDO::ATTR_EMULATE_PREPARES => false,
+                    PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
+                ]
+            );
+            return $conn = [$pdo, "{$host}:{$port}"];
+        } catch (PDOException $e) {
+            $errors[] = "{$host}:{$port}: " . $e->getMessage();
+        }
+    }
+    throw new RuntimeException('no database reachable: ' . implode('; ', $errors));
+}
+
+/** Creates the demo tables. Idempotent, so both masters may race on it. */
+function app_ensure_schema(PDO $pdo): void
+{
+    $pdo->exec('CREATE TABLE IF NOT EXISTS visits (
+        id BIGINT AUTO_INCREMENT PRIMARY KEY,
+        host VARCHAR(255),
+        region VARCHAR(64),
+        session_hits INT,
+        created_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+    $pdo->exec('CREATE TABLE IF NOT EXISTS kv (
+        id BIGINT AUTO_INCREMENT PRIMARY KEY,
+        k VARCHAR(191) NOT NULL,
+        v TEXT,
+        host VARCHAR(255),
+        region VARCHAR(64),
+        created_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6),
+        KEY k_created (k, created_at)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+}
+
+/**
+ * Runs $fn, creating the schema and retrying once if a table is missing (error
+ * 1146). Cheaper than CREATE TABLE IF NOT EXISTS on every page view.
+ *
+ * @template T
+ * @param callable(): T $fn
+ * @return T
+ */
+function app_with_schema(PDO $pdo, callable $fn): mixed
+{
+    try {
+        return $fn();
+    } catch (PDOException $e) {
+        if ((int) ($e->errorInfo[1] ?? 0) !== 1146) {
+            throw $e;
+        }
+        app_ensure_schema($pdo);
+        return $fn();
+    }
+}
+
+/** Inserts a visit row and returns its id. */
+function app_record_visit(PDO $pdo, ?int $sessionHits): int
+{
+    return app_with_schema($pdo, static function () use ($pdo, $sessionHits): int {
+        $st = $pdo->prepare('INSERT INTO visits (host, region, session_hits) VALUES (?, ?, ?)');
+        $st->execute([gethostname(), app_config()['region'], $sessionHits]);
+        return (int) $pdo->lastInsertId();
+    });
+}
+
+/**
+ * Latest visits. Ordered by time, not id: with master-master auto-increment
+ * offsets, ids from different regions do not follow insertion order.
+ *
+ * @return list<array<string, mixed>>
+ */
+function app_recent_visits(PDO $pdo, int $limit = 5): array
+{
+    return app_with_schema($pdo, static function () use ($pdo, $limit): array {
+        $st = $pdo->prepare('SELECT id, host, region, session_hits, created_at FROM visits
+                             ORDER BY created_at DESC, id DESC LIMIT ?');
+        $st->bindValue(1, $limit, PDO::PARAM_INT);
+        $st->execute();
+        return $st->fetchAll();
+    });
+}
+
+/** Checks a kv key: non-empty, at most 191 characters (the indexed column). */
+function app_kv_key_error(string $key): ?string
+{
+    if ($key === '' || mb_strlen($key, 'UTF-8') > 191 || !mb_check_encoding($key, 'UTF-8')) {
+        return 'key must be 1..191 UTF-8 characters';
+    }
+    return null;
+}
+
+/**
+ * Writes a kv row (tests use it to check cross-region replication).
+ *
+ * @return array<string, mixed>
+ */
+function app_kv_write(PDO $pdo, string $key, string $value): array
+{
+    if (($err = app_kv_key_error($key)) !== null) {
+        return ['error' => $err];
+    }
+    if (strlen($value) > 65535 || !mb_check_encoding($value, 'UTF-8')) {
+        return ['error' => 'value must be UTF-8, at most 65535 bytes'];
+    }
+    $id = app_with_schema($pdo, static function () use ($pdo, $key, $value): int {
+        $st = $pdo->prepare('INSERT INTO kv (k, v, host, region) VALUES (?, ?, ?, ?)');
+        $st->execute([$key, $value, gethostname(), app_config()['region']]);
+        return (int) $pdo->lastInsertId();
+    });
+    return ['key' => $key, 'value' => $value, 'id' => $id];
+}
+
+/**
+ * Reads the rows of a kv key, newest first; `value` is the newest one's.
+ *
+ * @return array<string, mixed>
+ */
+function app_kv_read(PDO $pdo, string $key): array
+{
+    if (($err = app_kv_key_error($key)) !== null) {
+        return ['error' => $err];
+    }
+    $rows = app_with_schema($pdo, static function () use ($pdo, $key): array {
+        $st = $pdo->prepare('SELECT id, k, v, host, region, created_at FROM kv
+                             WHERE k = ? ORDER BY created_at DESC, id DESC LIMIT 20');
+        $st->execute([$key]);
+        return $st->fetchAll();
+    });
+    return [
+        'key' => $key,
+        'found' => $rows !== [],
+        'value' => $rows[0]['v'] ?? null,
+        'rows' => $rows,
+    ];
+}
+
+/**
+ * A file name safe to store and serve: no directories, no leading dot (dotfiles
+ * are temp files, hidden by nginx and skipped by lsyncd), only [A-Za-z0-9._-].
+ */
+function app_safe_upload_name(string $raw): string
+{
+    $base = basename(str_replace('\\', '/', $raw));
+    $clean = preg_replace('/[^A-Za-z0-9._-]+/', '_', $base) ?? '';
+    $clean = substr(ltrim($clean, '.'), 0, 120);
+    return $clean === '' ? 'upload-' . bin2hex(random_bytes(4)) : $clean;
+}
+
+/**
+ * Files in the uploads dir (dotfiles skipped), newest first.
+ *
+ * @return list<array{name: string, size: int, mtime: int}>
+ */
+function app_list_uploads(string $dir): array
+{
+    $files = [];
+    foreach (is_dir($dir) ? (scandir($dir) ?: []) : [] as $name) {
+        $path = "$dir/$name";
+        if ($name[0] === '.' || !is_file($path)) {
+            continue;
+        }
+        $files[] = ['name' => $name, 'size' => (int) filesize($path), 'mtime' => (int) filemtime($path)];
+    }
+    usort($files, static fn (array $a, array $b): int => [$b['mtime'], $a['name']] <=> [$a['mtime'], $b['name']]);
+    return $files;
+}
+
+/** Sends a JSON response and ends the request. */
+function app_json(mixed $data, int $status = 200): never
+{
+    http_response_code($status);
+    header('Content-Type: application/json; charset=utf-8');
+    header('Cache-Control: no-store');
+    echo json_encode($data, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE), "\n";
+    exit;
+}

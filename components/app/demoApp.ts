@@ -1,0 +1,32 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/** A file to ship to the droplet: path relative to the release dir, and its text. */
+export interface AppFile {
+  path: string;
+  content: string;
+}
+
+/** Directory holding the demo PHP app sources. */
+export const DEMO_APP_DIR = path.join(__dirname, "demo");
+
+/**
+ * The demo PHP app, to be written into a release dir whose `current` symlink is
+ * nginx's root:
+ * - `index.php`   HTML page: host, region, session counter, visits written/read.
+ * - `whoami.php`  served as `/whoami.json`: `{host, region, client_ip, session_id,
+ *   count, db: {host, insert_id, rows, kv?, read?} | {error}}`; `?write=0` skips
+ *   the visits insert, `?key=K&value=V` writes a kv row, `?read=K` reads kv rows.
+ * - `healthz.php` served as `/healthz`: 200 "ok" whenever PHP runs (no DB, no memcached).
+ * - `upload.php`  POST field `file` stores into UPLOADS_DIR; GET lists (`?format=json`).
+ * - `lib.php`     shared helpers, never served.
+ *
+ * Sorted by path so the result (and anything hashed from it) is stable.
+ */
+export function demoAppFiles(): AppFile[] {
+  return fs
+    .readdirSync(DEMO_APP_DIR)
+    .filter((name) => name.endsWith(".php"))
+    .sort()
+    .map((name) => ({ path: name, content: fs.readFileSync(path.join(DEMO_APP_DIR, name), "utf8") }));
+}

@@ -1,0 +1,2 @@
+export * from "./memcachedConfig";
+export * from "./sessionCache";

@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { DIGITALOCEAN_REGIONS, isDigitalOceanRegion } from "./regions";
+import { ipv4Overlaps, parseCidr } from "./cidr";
+
+/**
+ * The stack config schema. Every message says what is allowed, because the
+ * formatter in parse.ts prefixes it with the key and the value the user gave.
+ */
+
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
+
+const sizeSlug = z.string().regex(SLUG, { error: "must be a DigitalOcean size slug such as \"s-1vcpu-1gb\" (see `doctl compute size list`)" });
+
+const count = (max: number) =>
+    z.int({ error: `must be a whole number from 1 to ${max}` }).min(1, { error: `must be at least 1 (a region needs at least one of each role); allowed: 1 to ${max}` }).max(max, { error: `must be at most ${max}` });
+
+const domainName = z.string().toLowerCase().refine((d) => d.length <= 253 && d.includes(".") && d.split(".").every((l) => DNS_LABEL.test(l)), {
+    error: "must be a domain name such as \"example.com\" (letters, digits, hyphens, at least one dot)",
+});
+
+const privateVpcCidr = z.string().refine((c) => {
+    const p = parseCidr(c);
+    if (!p || p.family !== 4 || p.prefix < 16 || p.prefix > 28) return false;
+    return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((r) => ipv4Overlaps(r, c));
+}, { error: "must be a private IPv4 CIDR (10/8, 172.16/12 or 192.168/16) with a prefix from /16 to /28, e.g. \"10.110.0.0/20\"" });
+
+export const stackConfigSchema = z.strictObject({
+    domain: domainName,
+    createDomain: z.boolean({ error: "must be true (create the domain) or false (use one already in the account)" }).default(true),
+    recordName: z.string().refine((n) => n === "@" || n.split(".").every((l) => DNS_LABEL.test(l)), {
+        error: "must be \"@\" (the apex) or a host label such as \"www\"",
+    }).default("www"),
+    ttl: z.int({ error: "must be a whole number of seconds from 30 to 86400" })
+        .min(30, { error: "must be at least 30 seconds: DigitalOcean's minimum TTL; allowed: 30 to 86400 (30 recommended for fast failover)" })
+        .max(86400, { error: "must be at most 86400 seconds; short TTLs are what make failover work" }).default(30),
+    regions: z.array(z.string().refine(isDigitalOceanRegion, { error: `must be a DigitalOcean region slug, one of: ${DIGITALOCEAN_REGIONS.join(", ")}` }), {
+        error: "must be a list of region slugs, e.g. [\"nyc3\", \"ams3\"]",
+    }).min(2, { error: "needs at least two regions: the stack's whole point is surviving the loss of one; e.g. [\"nyc3\", \"ams3\"]" })
+        .refine((rs) => new Set(rs).size === rs.length, { error: "must not list a region twice" }),
+    vpcCidrs: z.array(privateVpcCidr).optional(),
+    image: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: "must be an image slug such as \"debian-12-x64\"" }).default("debian-12-x64"),
+    ipv6: z.boolean({ error: "must be true or false" }).default(false),
+    lb: z.strictObject({
+        perRegion: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (2 gives in-region failover of the reserved IP)" }).default(2),
+        size: sizeSlug.default("s-1vcpu-1gb"),
+    }).prefault({}),
+    app: z.strictObject({
+        perRegion: count(20).default(2),
+        size: sizeSlug.default("s-1vcpu-1gb"),
+        source: z.string().min(1, { error: "must be \"demo\" or the path of a directory holding your app" }).default("demo"),
+        healthPath: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: "must be a URL path starting with \"/\", e.g. \"/healthz\"" }).default("/healthz"),
+    }).prefault({}),
+    db: z.strictObject({
+        size: sizeSlug.default("s-2vcpu-4gb"),
+        volumeSizeGb: z.int({ error: "must be a whole number of GiB from 1 to 16384" }).min(1, { error: "must be at least 1 GiB" }).max(16384, { error: "must be at most 16384 GiB (DigitalOcean's volume limit)" }).default(20),
+    }).prefault({}),
+    cache: z.strictObject({
+        perRegion: count(10).default(1),
+        size: sizeSlug.default("s-1vcpu-1gb"),
+        memoryMb: z.int({ error: "must be a whole number of MiB" }).min(64, { error: "must be at least 64 MiB" }).max(65536, { error: "must be at most 65536 MiB" }).default(256),
+    }).prefault({}),
+    adminCidrs: z.array(z.string().refine((c) => parseCidr(c) !== undefined, { error: "must be a CIDR block such as \"203.0.113.7/32\"" })
+        .refine((c) => parseCidr(c)?.prefix !== 0, { error: "must not be the whole internet: SSH would be open to everyone; give your office or VPN range, e.g. \"203.0.113.7/32\"" }), {
+        error: "must be a list of CIDR blocks allowed to SSH, e.g. [\"203.0.113.7/32\"]",
+    }).min(1, { error: "needs at least one CIDR: the wiring step connects over SSH from there, e.g. [\"203.0.113.7/32\"]" }),
+    sshPublicKeys: z.array(z.string().trim().regex(SSH_KEY, { error: "must be an OpenSSH public key line such as \"ssh-ed25519 AAAAC3... you@host\"" }), {
+        error: "must be a list of OpenSSH public keys",
+    }).min(1, { error: "needs at least one public key so an operator can reach the droplets" }),
+    alertEmail: z.string().regex(EMAIL, { error: "must be an email address for alerts, e.g. \"ops@example.com\"" }),
+    projectName: z.string().min(1).max(175, { error: "must be 1 to 175 characters (DigitalOcean's limit)" }).optional(),
+}).superRefine((cfg, ctx) => {
+    if (cfg.vpcCidrs === undefined) return;
+    if (cfg.vpcCidrs.length !== cfg.regions.length) {
+        ctx.addIssue({ code: "custom", path: ["vpcCidrs"], message: `must list one CIDR per region (${cfg.regions.length} for regions ${cfg.regions.join(", ")}), in the same order`, input: cfg.vpcCidrs });
+        return;
+    }
+    cfg.vpcCidrs.forEach((a, i) => cfg.vpcCidrs!.slice(i + 1).forEach((b) => {
+        if (ipv4Overlaps(a, b)) ctx.addIssue({ code: "custom", path: ["vpcCidrs"], message: `must not overlap: ${a} and ${b} share addresses, and peered VPCs need distinct ranges`, input: cfg.vpcCidrs });
+    }));
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;

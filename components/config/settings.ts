@@ -1,0 +1,65 @@
+import { DigitalOceanRegion } from "./regions";
+
+/** Where the application served by the app tier comes from. */
+export type AppSource =
+    /** The bundled demo PHP app (host, region, session counter, a database row). */
+    | { readonly kind: "demo" }
+    /** A local directory of PHP/static files, shipped to every app server by the wiring step. */
+    | { readonly kind: "directory"; readonly path: string };
+
+/** Sizing of one droplet role. */
+export interface RoleSettings {
+    /** Droplets of this role in every region. */
+    readonly perRegion: number;
+    /** DigitalOcean size slug, e.g. "s-1vcpu-1gb". */
+    readonly size: string;
+}
+
+/** Every choice the stack component needs, already validated. Built by {@link parseStackConfig}. */
+export interface StackSettings {
+    /** The DigitalOcean domain holding the round-robin records, e.g. "example.com". */
+    readonly domain: string;
+    /** Create the domain (true) or add records to one that already exists in the account (false). */
+    readonly createDomain: boolean;
+    /** Record name inside the domain: "@" for the apex, or a label such as "www". */
+    readonly recordName: string;
+    /** TTL of the round-robin records, in seconds (DigitalOcean's minimum is 30). */
+    readonly ttl: number;
+    /** Regions, in order; at least two. The first is where the project's primary resources are listed. */
+    readonly regions: readonly DigitalOceanRegion[];
+    /** Private IPv4 range of each region's VPC, same order as regions. Must not overlap. */
+    readonly vpcCidrs: readonly string[];
+    /** Droplet image slug for every role. */
+    readonly image: string;
+    /** Publish AAAA records and enable IPv6 on droplets. */
+    readonly ipv6: boolean;
+    /** Load balancers per region: 1, or 2 for in-region failover with keepalived. */
+    readonly lb: RoleSettings & { readonly perRegion: 1 | 2 };
+    readonly app: RoleSettings & {
+        readonly source: AppSource;
+        /** Path HAProxy health-checks on every app server. */
+        readonly healthPath: string;
+    };
+    readonly db: {
+        readonly size: string;
+        /** Size of the block volume holding the MariaDB datadir, in GiB. */
+        readonly volumeSizeGb: number;
+    };
+    readonly cache: RoleSettings & {
+        /** memcached memory limit (-m), in MiB. */
+        readonly memoryMb: number;
+    };
+    /** Sources allowed to reach SSH on every droplet (the wiring step connects from one of them). */
+    readonly adminCidrs: readonly string[];
+    /** Public keys (OpenSSH format) installed for root on every droplet. */
+    readonly sshPublicKeys: readonly string[];
+    /** Where monitoring alerts and uptime alerts are sent. */
+    readonly alertEmail: string;
+    /** Name of the DigitalOcean project grouping the stack's resources. */
+    readonly projectName: string;
+}
+
+/** The site's fully qualified name, e.g. "www.example.com" (or the domain itself for "@"). */
+export function siteName(settings: Pick<StackSettings, "domain" | "recordName">): string {
+    return settings.recordName === "@" ? settings.domain : `${settings.recordName}.${settings.domain}`;
+}

@@ -1,0 +1,155 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as random from "@pulumi/random";
+import { renderCloudConfig } from "../cloudinit/cloudConfig";
+import { TierArgs, TierHost, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
+import { sizeMemoryMb } from "../droplet/sizes";
+import { PORTS } from "../firewall/firewallMatrix";
+import { wireHost } from "../wiring/hostWiring";
+import { parseCidr } from "../config/cidr";
+import { cidrToMariaDbHost } from "./mariaDbHost";
+import { dbNodeMyCnfSettings, renderMyCnf } from "./myCnf";
+import { renderReplicationSql, renderUsersSql } from "./replicationSql";
+import { dbScripts, DB_SCRIPT_PATHS } from "./dbScripts";
+
+export interface DatabaseClusterArgs extends Omit<TierArgs, "perRegion"> {
+    /** Size of each node's data volume, GiB. */
+    readonly volumeSizeGb: number;
+    /** CIDRs app servers and peer nodes connect from (the peered VPC ranges); accounts accept only these. */
+    readonly clientCidrs: readonly string[];
+    /** Database the app owns (default "app"). */
+    readonly databaseName?: string;
+    /** Account the app connects as (default "app"). */
+    readonly appUser?: string;
+}
+
+/** What an app server needs to reach the database. */
+export interface DatabaseConnection {
+    readonly database: string;
+    readonly user: string;
+    /** Secret. */
+    readonly password: string;
+    readonly port: number;
+    /** Node private addresses by region. */
+    readonly hostsByRegion: Record<string, string>;
+}
+
+const CONF_DIR = "/etc/dns-rr-ha/db";
+
+/**
+ * MariaDB, one node per region, every node a master: two nodes replicate from each other,
+ * three or more through named connections from every peer (multi-source). GTID with a
+ * domain per node, auto-increment offsets, ROW binlogs, durable commits, data on a volume.
+ */
+export class DatabaseCluster extends pulumi.ComponentResource {
+    public readonly hosts: TierHost[];
+    public readonly volumeUrns: pulumi.Output<string>[];
+    /** Private endpoint of each node. */
+    public readonly endpoints: pulumi.Output<{ region: string; host: string; port: number }[]>;
+    /** Credentials and addresses for the app tier (the password is a secret). */
+    public readonly connection: pulumi.Output<DatabaseConnection>;
+
+    public static validateArgs(args: DatabaseClusterArgs): void {
+        validateTierArgs("DatabaseClusterArgs", { ...args, perRegion: 1 }, 1);
+        if (!Number.isInteger(args.volumeSizeGb) || args.volumeSizeGb < 1 || args.volumeSizeGb > 16384) {
+            throw new Error(`DatabaseClusterArgs.volumeSizeGb ${args.volumeSizeGb} must be a whole number from 1 to 16384`);
+        }
+        if (args.clientCidrs.length === 0) throw new Error("DatabaseClusterArgs.clientCidrs must list the VPC ranges the app and peers connect from");
+        args.clientCidrs.forEach((c, i) => {
+            if (parseCidr(c)?.family !== 4) throw new Error(`DatabaseClusterArgs.clientCidrs[${i}] "${c}" must be an IPv4 CIDR`);
+        });
+        for (const key of ["databaseName", "appUser"] as const) {
+            const v = args[key];
+            if (v !== undefined && !/^[a-z][a-z0-9_]{0,31}$/.test(v)) throw new Error(`DatabaseClusterArgs.${key} "${v}" must be 1-32 lowercase letters, digits or _ starting with a letter`);
+        }
+    }
+
+    constructor(name: string, args: DatabaseClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dns-rr-ha:db:DatabaseCluster", name, args, opts);
+        DatabaseCluster.validateArgs(args);
+        const database = args.databaseName ?? "app";
+        const appUser = args.appUser ?? "app";
+        const replicationUser = "replicator";
+        const password = (suffix: string) => new random.RandomPassword(`${name}-${suffix}`, { length: 32, special: false }, { parent: this }).result;
+        const appPassword = password("app-password");
+        const replicationPassword = password("replication-password");
+
+        this.hosts = tierDroplets(this, name, "db", { ...args, perRegion: 1 }, (region) => renderCloudConfig({
+            role: "db",
+            region,
+            packages: ["mariadb-server", "mariadb-client"],
+            files: dbScripts().map((f) => ({ path: f.path, content: f.content, permissions: f.mode })),
+            // The volume is attached after boot: keep MariaDB off the root disk until the wiring moves it.
+            runcmd: [["systemctl", "disable", "--now", "mariadb"]],
+        }));
+
+        const volumes = this.hosts.map((host) => {
+            const volume = new digitalocean.Volume(`${host.name}-data`, {
+                region: host.region,
+                size: args.volumeSizeGb,
+                initialFilesystemType: "ext4",
+                description: `MariaDB data of ${host.name}`,
+            }, { parent: this });
+            const attachment = new digitalocean.VolumeAttachment(`${host.name}-data`, {
+                dropletId: host.id.apply(Number),
+                volumeId: volume.id,
+            }, { parent: this });
+            return { volume, attachment };
+        });
+        this.volumeUrns = volumes.map((v) => v.volume.volumeUrn);
+
+        const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
+        const patterns = args.clientCidrs.map(cidrToMariaDbHost);
+        this.hosts.forEach((host, index) => {
+            const { volume, attachment } = volumes[index]!;
+            const files = pulumi.all([privateIps, volume.name, appPassword, replicationPassword]).apply(([ips, volumeName, appPw, replPw]) => [
+                { path: `${CONF_DIR}/db.env`, mode: "0600", content: `VOLUME_NAME=${volumeName}\nDATADIR=/mnt/${volumeName}/mysql\n` },
+                {
+                    path: `${CONF_DIR}/my.cnf`,
+                    mode: "0644",
+                    content: renderMyCnf(dbNodeMyCnfSettings({
+                        nodeIndex: index,
+                        nodeCount: this.hosts.length,
+                        bindAddress: ips[index]!,
+                        datadir: `/mnt/${volumeName}/mysql`,
+                        memoryMb: sizeMemoryMb(args.size),
+                    })),
+                },
+                {
+                    path: `${CONF_DIR}/users.sql`,
+                    mode: "0600",
+                    content: renderUsersSql({
+                        replicationUser, replicationPassword: replPw, appUser, appPassword: appPw, appDatabase: database,
+                        appHostPattern: patterns, replicationHostPattern: patterns,
+                    }),
+                },
+                {
+                    path: `${CONF_DIR}/replication.sql`,
+                    mode: "0600",
+                    content: renderReplicationSql({
+                        self: host.region,
+                        peers: this.hosts.filter((_, j) => j !== index).map((peer) => ({ name: peer.region, host: ips[this.hosts.indexOf(peer)]!, port: PORTS.mysql })),
+                        user: replicationUser,
+                        password: replPw,
+                    }),
+                },
+            ]);
+            wireHost(`${host.name}-wiring`, {
+                connection: tierConnection(args, host),
+                description: `MariaDB ${host.name}`,
+                files,
+                commands: [{ run: DB_SCRIPT_PATHS.wire }],
+            }, { parent: this, dependsOn: [host.droplet, attachment] });
+        });
+
+        this.endpoints = privateIps.apply((ips) => this.hosts.map((h, i) => ({ region: h.region, host: ips[i]!, port: PORTS.mysql })));
+        this.connection = pulumi.all([privateIps, appPassword]).apply(([ips, pw]) => ({
+            database,
+            user: appUser,
+            password: pw,
+            port: PORTS.mysql,
+            hostsByRegion: Object.fromEntries(this.hosts.map((h, i) => [h.region, ips[i]!])),
+        }));
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}

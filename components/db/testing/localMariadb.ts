@@ -1,0 +1,182 @@
+/**
+ * Test helper: throw-away MariaDB servers on 127.0.0.1, each in its own temp
+ * dir (datadir, unix socket, pid file, error log), configured by a config
+ * rendered with {@link renderMyCnf}. Used by the db component's tests only.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { dbNodeMyCnfSettings, renderMyCnf, type MyCnfSettings } from "../myCnf";
+
+/** A running test server. */
+export interface LocalMariadb {
+  /** Settings its config was rendered from. */
+  readonly settings: MyCnfSettings;
+  /** Temp dir holding everything of this server. */
+  readonly dir: string;
+  /** Unix socket for root access. */
+  readonly socket: string;
+  /** TCP port on 127.0.0.1. */
+  readonly port: number;
+  /** Run SQL (may contain DELIMITER lines) as root over the socket; returns batch output without column names. */
+  sql(text: string): string;
+  /** Rows of a query as objects keyed by column name. */
+  rows(query: string): Record<string, string>[];
+  /** Stop the server (SIGTERM, then SIGKILL after 15 s) and delete its temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalMariadb}. */
+export interface LocalMariadbOptions {
+  readonly nodeIndex: number;
+  readonly nodeCount: number;
+  /** Extra settings overrides. */
+  readonly overrides?: Partial<MyCnfSettings>;
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Promise-based sleep. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Arguments for the `mariadb` client reaching a test server as root over its socket. */
+export function clientArgs(socket: string): string[] {
+  // --no-defaults: the host's /etc/mysql client config must not influence tests.
+  return ["--no-defaults", `--socket=${socket}`, "--user=root", "--default-character-set=utf8mb4"];
+}
+
+/** Parse `mariadb --batch` output with a header line into objects. */
+export function parseBatch(output: string): Record<string, string>[] {
+  const lines = output.split("\n").filter((l) => l.length > 0);
+  if (lines.length === 0) return [];
+  const header = lines[0].split("\t");
+  return lines.slice(1).map((line) => {
+    const cells = line.split("\t");
+    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""]));
+  });
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Initialise and start one server (mariadb-install-db with socket auth for
+ * root, then mariadbd in the background) and wait until it answers.
+ */
+export async function startLocalMariadb(options: LocalMariadbOptions): Promise<LocalMariadb> {
+  const dir = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-db-"));
+  const socket = path.join(dir, "mysqld.sock");
+  const port = await freePort();
+  const settings = dbNodeMyCnfSettings({
+    nodeIndex: options.nodeIndex,
+    nodeCount: options.nodeCount,
+    bindAddress: "127.0.0.1",
+    datadir: path.join(dir, "data"),
+    memoryMb: 256,
+    port,
+    socket,
+    pidFile: path.join(dir, "mysqld.pid"),
+    logError: path.join(dir, "error.log"),
+    ...options.overrides,
+  });
+  const cnf = path.join(dir, "my.cnf");
+  writeFileSync(cnf, renderMyCnf(settings));
+  let child: ChildProcess | undefined;
+  try {
+    execFileSync(
+      "mariadb-install-db",
+      [`--defaults-file=${cnf}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    // --user=root: mariadbd refuses to run as root otherwise; this is a test box.
+    child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root"], { detached: true, stdio: "ignore" });
+    const started = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        execFileSync("mariadb", [...clientArgs(socket), "-e", "SELECT 1"], { stdio: "ignore" });
+        break;
+      } catch {
+        if (started.exitCode !== null || Date.now() > deadline) {
+          const log = existsSync(settings.logError) ? readFileSync(settings.logError, "utf8") : "(no error log)";
+          throw new Error(`mariadbd in ${dir} did not come up:\n${log.slice(-3000)}`);
+        }
+        await sleep(100);
+      }
+    }
+  } catch (error) {
+    if (child) {
+      child.kill("SIGKILL");
+      await waitForExit(child, 5_000);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const server = child;
+  const sql = (text: string): string =>
+    execFileSync("mariadb", [...clientArgs(socket), "--batch", "--skip-column-names"], { input: text, encoding: "utf8" });
+  return {
+    settings,
+    dir,
+    socket,
+    port,
+    sql,
+    rows: (query) =>
+      parseBatch(execFileSync("mariadb", [...clientArgs(socket), "--batch"], { input: query, encoding: "utf8" })),
+    stop: async () => {
+      server.kill("SIGTERM");
+      if (!(await waitForExit(server, 15_000))) {
+        server.kill("SIGKILL");
+        await waitForExit(server, 5_000);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Start several servers in parallel; stops the ones that started if any fails. */
+export async function startLocalCluster(nodeCount: number, overrides?: Partial<MyCnfSettings>): Promise<LocalMariadb[]> {
+  const results = await Promise.allSettled(
+    Array.from({ length: nodeCount }, (_, nodeIndex) =>
+      startLocalMariadb({ nodeIndex, nodeCount, ...(overrides ? { overrides } : {}) }),
+    ),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.all(results.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<LocalMariadb>).value);
+}
+
+/** Poll `check` every 200 ms until it returns true; throws with `describe()` after `ms`. */
+export async function waitUntil(what: string, check: () => boolean, ms: number, describe?: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${describe ? `:\n${describe()}` : ""}`);
+    await sleep(200);
+  }
+}

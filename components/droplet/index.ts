@@ -1,0 +1,3 @@
+export * from "./roleDroplet";
+export * from "./tier";
+export * from "./sizes";

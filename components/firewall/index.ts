@@ -1,0 +1,2 @@
+export * from "./firewallMatrix";
+export * from "./firewalls";

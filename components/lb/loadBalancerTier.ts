@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as digitalocean from "@pulumi/digitalocean";
+import { renderCloudConfig } from "../cloudinit/cloudConfig";
+import { TierArgs, TierHost, TierRegion, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
+import { PORTS } from "../firewall/firewallMatrix";
+import { wireHost } from "../wiring/hostWiring";
+import { WiredCommand, WiredFile } from "../wiring/wiringScript";
+import { appServersForRegion, LB_HEALTH_URI, renderHaproxyConfig } from "./haproxyConfig";
+import { renderKeepalivedConfig } from "./keepalivedConfig";
+import { lbScripts } from "./lbScripts";
+import { renderKeepalivedDropIn, renderVrrpLinkUnit, VRRP_LINK_INTERFACE, VRRP_LINK_UNIT, vrrpLinkAddress } from "./vrrpLink";
+
+/** An app server HAProxy may send requests to. */
+export interface Backend {
+    readonly name: string;
+    readonly region: string;
+    /** Private IPv4 of the app server. */
+    readonly address: string;
+}
+
+export interface LoadBalancerTierArgs extends Omit<TierArgs, "regions" | "perRegion"> {
+    /** The region this tier serves as an entry point. */
+    readonly region: TierRegion;
+    /** 1, or 2 for keepalived failover of the reserved IP inside the region. */
+    readonly count: 1 | 2;
+    /** The site's name (Host header of health checks). */
+    readonly siteName: string;
+    /** Health path of the app servers. */
+    readonly healthPath: string;
+    /** App servers of every region; those of this region take traffic, the others are backups. */
+    readonly backends: pulumi.Input<Backend[]>;
+    /** VRRP router id of the pair, unique per VPC (default 51). */
+    readonly virtualRouterId?: number;
+}
+
+const HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
+const KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf";
+const LINK_UNIT = `/etc/systemd/system/${VRRP_LINK_UNIT}`;
+const KEEPALIVED_DROPIN = "/etc/systemd/system/keepalived.service.d/50-dns-rr-ha.conf";
+
+/**
+ * The entry point of one region: 1 or 2 HAProxy droplets and the region's reserved IP.
+ * With 2, keepalived (VRRP over a VXLAN link on the VPC) elects the holder, and the new
+ * MASTER's notify script moves the reserved IP to itself through the DigitalOcean API.
+ */
+export class LoadBalancerTier extends pulumi.ComponentResource {
+    public readonly region: string;
+    /** The reserved IP: the address the round-robin record publishes. */
+    public readonly reservedIp: pulumi.Output<string>;
+    public readonly reservedIpUrn: pulumi.Output<string>;
+    /** URL answering 200 while this entry point can reach at least one app server. */
+    public readonly healthUrl: pulumi.Output<string>;
+    public readonly hosts: TierHost[];
+
+    public static validateArgs(args: LoadBalancerTierArgs): void {
+        validateTierArgs("LoadBalancerTierArgs", { ...args, regions: [args.region], perRegion: args.count }, 2);
+        if (args.count !== 1 && args.count !== 2) throw new Error(`LoadBalancerTierArgs.count ${String(args.count)} must be 1 or 2`);
+        if (!args.healthPath.startsWith("/")) throw new Error(`LoadBalancerTierArgs.healthPath "${args.healthPath}" must start with "/"`);
+        const vrid = args.virtualRouterId ?? 51;
+        if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`LoadBalancerTierArgs.virtualRouterId ${vrid} must be 1-255`);
+    }
+
+    constructor(name: string, args: LoadBalancerTierArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dns-rr-ha:lb:LoadBalancerTier", name, args, opts);
+        LoadBalancerTier.validateArgs(args);
+        this.region = args.region.region;
+        const pair = args.count === 2;
+        const packages = pair ? ["haproxy", "keepalived"] : ["haproxy"];
+        this.hosts = tierDroplets(this, name, "lb", { ...args, regions: [args.region], perRegion: args.count }, (region) => renderCloudConfig({
+            role: "lb",
+            region,
+            packages,
+            files: lbScripts().map((f) => ({ path: f.path, content: f.content, permissions: f.mode })),
+            runcmd: [["systemctl", "enable", "haproxy"]],
+        }));
+
+        const ip = new digitalocean.ReservedIp(`${name}-ip`, { region: this.region }, { parent: this });
+        new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
+            ipAddress: ip.ipAddress,
+            dropletId: this.hosts[0]!.id.apply(Number),
+        }, {
+            parent: this,
+            // With a pair, keepalived moves the IP; a later `pulumi up` must not move it back to a dead LB.
+            ignoreChanges: pair ? ["dropletId"] : [],
+        });
+        this.reservedIp = ip.ipAddress;
+        this.reservedIpUrn = ip.reservedIpUrn;
+        this.healthUrl = pulumi.interpolate`http://${ip.ipAddress}${LB_HEALTH_URI}`;
+
+        const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
+        this.hosts.forEach((host, side) => {
+            const files = pulumi.all([args.backends, privateIps, ip.ipAddress]).apply(([backends, ips, reservedIp]): WiredFile[] => {
+                const self = ips[side]!;
+                const haproxy: WiredFile = {
+                    path: HAPROXY_CFG,
+                    mode: "0644",
+                    content: renderHaproxyConfig({
+                        siteName: args.siteName,
+                        privateAddress: self,
+                        healthPath: args.healthPath,
+                        servers: appServersForRegion(this.region, backends.map((b) => ({ ...b, port: PORTS.http }))),
+                    }),
+                };
+                if (!pair) return [haproxy];
+                const peer = ips[1 - side]!;
+                const s = side as 0 | 1;
+                return [
+                    haproxy,
+                    { path: LINK_UNIT, mode: "0644", content: renderVrrpLinkUnit({ privateAddress: self, peerAddress: peer, side: s }) },
+                    { path: KEEPALIVED_DROPIN, mode: "0644", content: renderKeepalivedDropIn() },
+                    {
+                        path: KEEPALIVED_CONF,
+                        mode: "0640",
+                        content: renderKeepalivedConfig({
+                            routerId: host.name,
+                            virtualRouterId: args.virtualRouterId ?? 51,
+                            priority: 150 - side * 50,
+                            interface: VRRP_LINK_INTERFACE,
+                            privateAddress: vrrpLinkAddress(s),
+                            peerAddress: vrrpLinkAddress((1 - side) as 0 | 1),
+                            reservedIp,
+                        }),
+                    },
+                ];
+            });
+            const commands: WiredCommand[] = [
+                { run: `haproxy -c -q -f ${HAPROXY_CFG}` },
+                { run: "systemctl enable haproxy" },
+                { run: "systemctl reload-or-restart haproxy", when: [HAPROXY_CFG] },
+                ...(pair ? [
+                    { run: "systemctl daemon-reload", when: [LINK_UNIT, KEEPALIVED_DROPIN] },
+                    { run: `systemctl enable ${VRRP_LINK_UNIT} keepalived` },
+                    { run: `systemctl restart ${VRRP_LINK_UNIT}`, when: [LINK_UNIT] },
+                    { run: "systemctl restart keepalived", when: [LINK_UNIT, KEEPALIVED_DROPIN, KEEPALIVED_CONF] },
+                    { run: "systemctl start keepalived" },
+                ] : []),
+            ];
+            wireHost(`${host.name}-wiring`, {
+                connection: tierConnection(args, host),
+                description: `load balancer ${host.name}`,
+                files,
+                commands,
+            }, { parent: this, dependsOn: [host.droplet] });
+        });
+        this.registerOutputs({ reservedIp: this.reservedIp, healthUrl: this.healthUrl });
+    }
+}

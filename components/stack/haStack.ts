@@ -1,0 +1,167 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as tls from "@pulumi/tls";
+import { StackSettings, siteName } from "../config/settings";
+import { validateStackSettings } from "./validateStackSettings";
+import { Network } from "../network/network";
+import { Firewalls } from "../firewall/firewalls";
+import { Role } from "../droplet/roleDroplet";
+import { describeHost, TierHost } from "../droplet/tier";
+import { SessionCache } from "../cache/sessionCache";
+import { DatabaseCluster } from "../db/databaseCluster";
+import { AppTier } from "../app/appTier";
+import { LoadBalancerTier } from "../lb/loadBalancerTier";
+import { RoundRobinDns } from "../dns/roundRobinDns";
+import { Monitoring } from "../monitoring/monitoring";
+
+/** A host as the stack outputs describe it. */
+export interface HostSummary {
+    readonly name: string;
+    readonly region: string;
+    readonly publicIpv4: string;
+    readonly privateIpv4: string;
+}
+
+/**
+ * The whole highly available stack from one settings object: VPCs (peered), firewalls by tag,
+ * memcached, MariaDB master-master, app servers, load balancers holding a reserved IP per
+ * region, the round-robin DNS name, monitoring, and a DigitalOcean project grouping it all.
+ */
+export class HaStack extends pulumi.ComponentResource {
+    /** The site's fully qualified name. */
+    public readonly siteName: string;
+    public readonly siteUrl: string;
+    /** Reserved IP of each region: the addresses the round-robin name resolves to. */
+    public readonly entryPoints: pulumi.Output<{ region: string; ipv4: string }[]>;
+    /** Every droplet by role. */
+    public readonly hosts: pulumi.Output<Record<Role, HostSummary[]>>;
+    /** MariaDB private endpoints, one per region. */
+    public readonly databaseEndpoints: pulumi.Output<{ region: string; host: string; port: number }[]>;
+    /** The deploy key's public half (its private half stays a secret in the state). */
+    public readonly deployPublicKey: pulumi.Output<string>;
+    public readonly network: Network;
+    public readonly cache: SessionCache;
+    public readonly database: DatabaseCluster;
+    public readonly app: AppTier;
+    public readonly loadBalancers: LoadBalancerTier[];
+    public readonly dns: RoundRobinDns;
+
+    constructor(name: string, settings: StackSettings, opts?: pulumi.ComponentResourceOptions) {
+        super("dns-rr-ha:stack:HaStack", name, {}, opts);
+        validateStackSettings(settings);
+        this.siteName = siteName(settings);
+        this.siteUrl = `http://${this.siteName}/`;
+
+        // The wiring step's own key: generated, so no operator key has to be shared with the program.
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+        const deploySshKey = new digitalocean.SshKey(`${name}-deploy`, { publicKey: deployKey.publicKeyOpenssh }, { parent: this });
+        this.deployPublicKey = deployKey.publicKeyOpenssh;
+        const authorizedKeys = pulumi.all([deployKey.publicKeyOpenssh, ...settings.sshPublicKeys]);
+
+        const tagOf = (suffix: string) => new digitalocean.Tag(`${name}-tag-${suffix}`, { name: `${name}-${suffix}` }, { parent: this });
+        const stackTag = new digitalocean.Tag(`${name}-tag`, { name }, { parent: this });
+        const roles: Role[] = ["lb", "app", "db", "cache"];
+        const roleTag = Object.fromEntries(roles.map((r) => [r, tagOf(r)])) as Record<Role, digitalocean.Tag>;
+
+        this.network = new Network(`${name}-net`, {
+            regions: settings.regions.map((region, i) => ({ region, ipRange: settings.vpcCidrs[i]! })),
+        }, { parent: this });
+        new Firewalls(`${name}-fw`, {
+            roleTags: Object.fromEntries(roles.map((r) => [r, `${name}-${r}`])) as Record<Role, string>,
+            adminCidrs: settings.adminCidrs,
+        }, { parent: this, dependsOn: Object.values(roleTag) });
+
+        const regions = settings.regions.map((region) => ({ region, vpcUuid: this.network.vpcIds[region]! }));
+        const common = (role: Role, size: string) => ({
+            regions,
+            size,
+            image: settings.image,
+            sshKeys: [deploySshKey.fingerprint],
+            deployPrivateKey: deployKey.privateKeyOpenssh,
+            authorizedKeys,
+            tags: [stackTag.name, roleTag[role].name],
+            ipv6: settings.ipv6,
+        });
+
+        this.cache = new SessionCache(`${name}-cache`, {
+            ...common("cache", settings.cache.size), perRegion: settings.cache.perRegion, memoryMb: settings.cache.memoryMb,
+        }, { parent: this });
+        this.database = new DatabaseCluster(`${name}-db`, {
+            ...common("db", settings.db.size),
+            volumeSizeGb: settings.db.volumeSizeGb,
+            clientCidrs: [...settings.vpcCidrs],
+        }, { parent: this });
+        this.app = new AppTier(`${name}-app`, {
+            ...common("app", settings.app.size),
+            perRegion: settings.app.perRegion,
+            source: settings.app.source,
+            healthPath: settings.app.healthPath,
+            siteName: this.siteName,
+            lbCidrs: [...settings.vpcCidrs],
+            database: this.database.connection,
+            cacheServers: this.cache.servers,
+        }, { parent: this });
+        this.loadBalancers = regions.map((r) => new LoadBalancerTier(`${name}-lb-${r.region}`, {
+            ...common("lb", settings.lb.size),
+            region: r,
+            count: settings.lb.perRegion,
+            siteName: this.siteName,
+            healthPath: settings.app.healthPath,
+            backends: this.app.servers,
+        }, { parent: this }));
+
+        this.dns = new RoundRobinDns(`${name}-dns`, {
+            domain: settings.domain,
+            createDomain: settings.createDomain,
+            recordName: settings.recordName,
+            ttl: settings.ttl,
+            entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp })),
+        }, { parent: this });
+
+        new Monitoring(`${name}-mon`, {
+            alertEmail: settings.alertEmail,
+            dropletTag: name,
+            entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, url: lb.healthUrl })),
+        }, { parent: this, dependsOn: [stackTag] });
+
+        const allHosts: TierHost[] = [...this.cache.hosts, ...this.database.hosts, ...this.app.hosts, ...this.loadBalancers.flatMap((lb) => lb.hosts)];
+        new digitalocean.Project(`${name}-project`, {
+            name: settings.projectName,
+            description: `dns-rr-ha stack ${name}: ${this.siteName}`,
+            purpose: "Web Application",
+            environment: "Production",
+            resources: [
+                ...allHosts.map((h) => h.droplet.dropletUrn),
+                ...this.loadBalancers.map((lb) => lb.reservedIpUrn),
+                ...this.database.volumeUrns,
+                ...(this.dns.domainUrn ? [this.dns.domainUrn] : []),
+            ],
+        }, { parent: this });
+
+        this.entryPoints = pulumi.all(this.loadBalancers.map((lb) => lb.reservedIp.apply((ipv4) => ({ region: lb.region, ipv4 }))));
+        const summarize = (hosts: TierHost[]) => pulumi.all(hosts.map(describeHost));
+        this.hosts = pulumi.all({
+            lb: summarize(this.loadBalancers.flatMap((lb) => lb.hosts)),
+            app: summarize(this.app.hosts),
+            db: summarize(this.database.hosts),
+            cache: summarize(this.cache.hosts),
+        });
+        this.databaseEndpoints = this.database.endpoints;
+        this.registerOutputs({
+            siteUrl: this.siteUrl,
+            entryPoints: this.entryPoints,
+            hosts: this.hosts,
+            databaseEndpoints: this.databaseEndpoints,
+        });
+    }
+}
+
+/**
+ * The component name for a stack: lowercase letters, digits and hyphens, because it prefixes
+ * DigitalOcean tag names (which firewalls select) and droplet host names.
+ */
+export function stackResourceName(stack: string): string {
+    const name = stack.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
+    if (name === "") throw new Error(`stack name "${stack}" has no letter or digit to name resources after; rename the stack`);
+    return name;
+}

@@ -1,0 +1,2 @@
+export * from "./haStack";
+export * from "./validateStackSettings";

@@ -1,0 +1,33 @@
+import { StackSettings } from "../config/settings";
+import { isDigitalOceanRegion } from "../config/regions";
+import { ipv4Overlaps, parseCidr } from "../config/cidr";
+
+/**
+ * Checks a settings object built in code (stack config goes through parseStackConfig, which
+ * checks more). Throws an error naming the field, its value and what is allowed.
+ */
+export function validateStackSettings(s: StackSettings): void {
+    const fail = (field: string, value: unknown, allowed: string): never => {
+        throw new Error(`HaStack settings.${field} = ${JSON.stringify(value)}: ${allowed}`);
+    };
+    if (s.regions.length < 2) fail("regions", s.regions, "needs at least two regions");
+    s.regions.forEach((r, i) => {
+        if (!isDigitalOceanRegion(r)) fail(`regions[${i}]`, r, "must be a DigitalOcean region slug");
+        if (s.regions.indexOf(r) !== i) fail(`regions[${i}]`, r, "appears twice");
+    });
+    if (s.vpcCidrs.length !== s.regions.length) fail("vpcCidrs", s.vpcCidrs, `must hold one CIDR per region (${s.regions.length})`);
+    s.vpcCidrs.forEach((c, i) => {
+        const p = parseCidr(c);
+        if (!p || p.family !== 4) fail(`vpcCidrs[${i}]`, c, "must be an IPv4 CIDR");
+        s.vpcCidrs.slice(0, i).forEach((o) => {
+            if (ipv4Overlaps(o, c)) fail(`vpcCidrs[${i}]`, c, `overlaps ${o}`);
+        });
+    });
+    if (!Number.isInteger(s.ttl) || s.ttl < 30) fail("ttl", s.ttl, "must be a whole number of seconds, at least 30");
+    if (s.lb.perRegion !== 1 && s.lb.perRegion !== 2) fail("lb.perRegion", s.lb.perRegion, "must be 1 or 2");
+    for (const role of ["app", "cache"] as const) {
+        if (!Number.isInteger(s[role].perRegion) || s[role].perRegion < 1) fail(`${role}.perRegion`, s[role].perRegion, "must be a whole number, at least 1");
+    }
+    if (s.adminCidrs.length === 0) fail("adminCidrs", s.adminCidrs, "must list at least one CIDR");
+    if (s.sshPublicKeys.length === 0) fail("sshPublicKeys", s.sshPublicKeys, "must list at least one public key");
+}

@@ -1,0 +1,2 @@
+export * from "./wiringScript";
+export * from "./hostWiring";

@@ -1,0 +1,164 @@
+import * as crypto from "crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { nthIpv4 } from "../../components/config/cidr";
+import { generateEd25519KeyPair, md5Fingerprint } from "./sshKeys";
+
+/** Plain JSON-ish values as the mocks see them (secrets already unwrapped). */
+// The SDK types resource state as `any`; this keeps that contract without spreading `any` around.
+export type State = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One resource the program registered, as the model created it. */
+export interface ModelResource {
+    /** Short kind, e.g. "Droplet", "Vpc", "Command". */
+    readonly kind: string;
+    /** The full type token, e.g. "digitalocean:index/droplet:Droplet". */
+    readonly type: string;
+    /** The logical (Pulumi) name. */
+    readonly name: string;
+    readonly id: string;
+    readonly inputs: State;
+    readonly state: State;
+}
+
+/** Address pools the model hands out; the lab picks ranges that its network serves. */
+export interface ModelPools {
+    /** Public IPv4 block of droplets. */
+    readonly dropletPublic: string;
+    /** Public IPv4 block of reserved IPs. */
+    readonly reserved: string;
+}
+
+export const DEFAULT_POOLS: ModelPools = { dropletPublic: "192.0.2.0/24", reserved: "198.51.100.0/24" };
+
+function kindOf(type: string): string {
+    return type.split(":").pop() ?? type;
+}
+
+/**
+ * A deterministic, in-memory model of the DigitalOcean (and tls/random/command) resources the
+ * program declares: it computes what the real providers would report (ids, addresses, URNs,
+ * fingerprints, generated keys and passwords). Unit tests read its records; the lab builds on it
+ * and adds the real side effects.
+ */
+export class DigitalOceanModel {
+    public readonly resources: ModelResource[] = [];
+    private nextId = 400001;
+    private publicCount = 10;
+    private reservedCount = 10;
+    private readonly privateCount = new Map<string, number>();
+    private readonly vpcRanges = new Map<string, string>();
+
+    constructor(private readonly pools: ModelPools = DEFAULT_POOLS) {}
+
+    /** Resources of one kind, in registration order. */
+    public ofKind(kind: string): ModelResource[] {
+        return this.resources.filter((r) => r.kind === kind);
+    }
+
+    public byId(kind: string, id: string): ModelResource | undefined {
+        return this.resources.find((r) => r.kind === kind && r.id === id);
+    }
+
+    private uuid(): string {
+        return crypto.randomUUID();
+    }
+
+    private privateAddress(vpcId: string): string {
+        const range = this.vpcRanges.get(vpcId);
+        if (!range) throw new Error(`droplet references VPC ${vpcId}, which the model has not created`);
+        const n = (this.privateCount.get(vpcId) ?? 1) + 1;
+        this.privateCount.set(vpcId, n);
+        return nthIpv4(range, n);
+    }
+
+    /** Computes id and provider state for a resource; plain function of the inputs and the model's counters. */
+    public create(type: string, name: string, inputs: State): { id: string; state: State } {
+        const kind = kindOf(type);
+        const numericId = () => String(this.nextId++);
+        let id: string;
+        let state: State;
+        switch (kind) {
+            case "Vpc":
+                id = this.uuid();
+                this.vpcRanges.set(id, inputs.ipRange);
+                state = { ...inputs, name: inputs.name ?? name, urn: `do:vpc:${id}` };
+                break;
+            case "Droplet":
+                id = numericId();
+                state = {
+                    ...inputs,
+                    name: inputs.name ?? name,
+                    ipv4Address: nthIpv4(this.pools.dropletPublic, this.publicCount++),
+                    ipv4AddressPrivate: this.privateAddress(inputs.vpcUuid),
+                    dropletUrn: `do:droplet:${id}`,
+                    urn: `do:droplet:${id}`,
+                    status: "active",
+                };
+                break;
+            case "ReservedIp": {
+                const ip = nthIpv4(this.pools.reserved, this.reservedCount++);
+                id = ip;
+                state = { ...inputs, ipAddress: ip, reservedIpUrn: `do:reservedip:${ip}`, urn: `do:reservedip:${ip}` };
+                break;
+            }
+            case "Volume":
+                id = this.uuid();
+                state = { ...inputs, name: inputs.name ?? `${name}-${id.slice(0, 7)}`.toLowerCase(), volumeUrn: `do:volume:${id}`, urn: `do:volume:${id}` };
+                break;
+            case "Domain":
+                id = inputs.name;
+                state = { ...inputs, domainUrn: `do:domain:${inputs.name}`, urn: `do:domain:${inputs.name}`, ttl: 1800 };
+                break;
+            case "DnsRecord":
+                id = numericId();
+                state = { ...inputs, fqdn: inputs.name === "@" ? inputs.domain : `${inputs.name}.${inputs.domain}` };
+                break;
+            case "Tag":
+                id = inputs.name ?? name;
+                state = { ...inputs, name: id };
+                break;
+            case "SshKey":
+                id = numericId();
+                state = { ...inputs, name: inputs.name ?? name, fingerprint: md5Fingerprint(inputs.publicKey) };
+                break;
+            case "PrivateKey": {
+                const pair = generateEd25519KeyPair(name);
+                id = this.uuid();
+                state = { ...inputs, publicKeyOpenssh: pair.publicKeyOpenssh, privateKeyOpenssh: pair.privateKeyOpenssh, privateKeyPem: pair.privateKeyOpenssh, publicKeyFingerprintMd5: pair.fingerprintMd5 };
+                break;
+            }
+            case "RandomPassword": {
+                const length = Number(inputs.length ?? 32);
+                const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+                id = "none";
+                state = { ...inputs, result: Array.from(crypto.randomBytes(length), (b) => alphabet[b % alphabet.length]).join("") };
+                break;
+            }
+            case "Command":
+                id = this.uuid();
+                state = { ...inputs, stdout: "", stderr: "" };
+                break;
+            default:
+                id = kind === "Firewall" || kind === "MonitorAlert" || kind === "UptimeCheck" || kind === "UptimeAlert" || kind === "Project" || kind === "VpcPeering" ? this.uuid() : numericId();
+                state = { ...inputs };
+        }
+        this.resources.push({ kind, type, name, id, inputs, state });
+        return { id, state };
+    }
+
+    /** Mock of data-source calls the program makes. */
+    public call(token: string, inputs: State): State {
+        if (token === "digitalocean:index/getDomain:getDomain") {
+            return { name: inputs.name, ttl: 1800, domainUrn: `do:domain:${inputs.name}`, zoneFile: "" };
+        }
+        throw new Error(`the DigitalOcean model does not implement the call ${token}`);
+    }
+
+    /** Mocks for `pulumi.runtime.setMocks` backed by this model. */
+    public mocks(): pulumi.runtime.Mocks {
+        return {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => this.create(args.type, args.name, args.inputs),
+            call: (args: pulumi.runtime.MockCallArgs) => this.call(args.token, args.inputs),
+        };
+    }
+}
