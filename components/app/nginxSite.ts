@@ -74,8 +74,9 @@ export function renderNginxSite(s: NginxSiteSettings): string {
       : [
           ...s.trustedProxyCidrs.map((c) => `    set_real_ip_from ${c};`),
           "    real_ip_header X-Forwarded-For;",
-          // Walk X-Forwarded-For from the right skipping trusted hops, so a
-          // client-supplied leading entry cannot spoof its address.
+          // Skip every trusted hop from the right of X-Forwarded-For (e.g. a
+          // proxy in front of HAProxy); entries left of the first untrusted
+          // one are client-supplied and ignored.
           "    real_ip_recursive on;",
         ];
 

@@ -100,7 +100,12 @@ export function renderPhpSessionIni(s: PhpSessionIniSettings): string {
     `session.save_path = "${savePath}"`,
     `session.name = ${cookieName}`,
     `session.gc_maxlifetime = ${lifetime}`,
-    "session.use_strict_mode = 1",
+    // Off on purpose (measured): strict mode probes the id on the session's
+    // primary node before reading; when that node is dead the probe fails, PHP
+    // issues a new id and the session is lost although a replica holds it. The
+    // demo app does the fixation defence itself (lib.php app_session_start):
+    // an id that comes with no session data is replaced by a fresh one.
+    "session.use_strict_mode = 0",
     "session.use_cookies = 1",
     "session.use_only_cookies = 1",
     "session.use_trans_sid = 0",

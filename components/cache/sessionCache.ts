@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
 import { TierArgs, TierHost, tierDroplets, validateTierArgs, describeHost, tierConnection } from "../droplet/tier";
 import { PORTS } from "../firewall/firewallMatrix";
@@ -25,6 +26,8 @@ export interface CacheServer {
  */
 export class SessionCache extends pulumi.ComponentResource {
     public readonly hosts: TierHost[];
+    /** The wiring command of each host, in host order (e.g. to make your own steps wait for them). */
+    public readonly wiring: command.remote.Command[];
     /** Every node's private endpoint, for the app tier's session.save_path. */
     public readonly servers: pulumi.Output<CacheServer[]>;
 
@@ -39,8 +42,8 @@ export class SessionCache extends pulumi.ComponentResource {
         this.hosts = tierDroplets(this, name, "cache", args, (region) => renderCloudConfig({
             role: "cache", region, packages: ["memcached"], files: [], runcmd: [],
         }));
-        for (const host of this.hosts) {
-            wireHost(`${host.name}-wiring`, {
+        this.wiring = this.hosts.map((host) => {
+            return wireHost(`${host.name}-wiring`, {
                 connection: tierConnection(args, host),
                 description: `memcached ${host.name}`,
                 files: host.privateIpv4.apply((address) => [{
@@ -53,7 +56,7 @@ export class SessionCache extends pulumi.ComponentResource {
                     { run: "systemctl restart memcached", when: ["/etc/memcached.conf"] },
                 ],
             }, { parent: this, dependsOn: [host.droplet] });
-        }
+        });
         this.servers = pulumi.all(this.hosts.map(describeHost)).apply((hs) =>
             hs.map((h) => ({ name: h.name, region: h.region, address: h.privateIpv4, port: PORTS.memcached })));
         this.registerOutputs({ servers: this.servers });

@@ -45,7 +45,8 @@ export function renderCloudConfig(s: CloudConfigSettings): string {
             },
             ...s.files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner ?? "root:root" })),
         ],
-        runcmd: s.runcmd.map((argv) => [...argv]),
+        // cloud-init's schema refuses an empty runcmd list.
+        ...(s.runcmd.length > 0 ? { runcmd: s.runcmd.map((argv) => [...argv]) } : {}),
     };
     return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -12,6 +12,15 @@ const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
 
+/** The key blob must decode and name the same algorithm as the line: catches truncated or pasted-wrong keys. */
+function sshKeyBlobMatches(line: string): boolean {
+    const [type, b64] = line.trim().split(/\s+/);
+    const blob = Buffer.from(b64 ?? "", "base64");
+    if (blob.length < 4) return false;
+    const len = blob.readUInt32BE(0);
+    return blob.subarray(4, 4 + len).toString() === type;
+}
+
 const sizeSlug = z.string().regex(SLUG, { error: "must be a DigitalOcean size slug such as \"s-1vcpu-1gb\" (see `doctl compute size list`)" });
 
 const count = (max: number) =>
@@ -66,7 +75,8 @@ export const stackConfigSchema = z.strictObject({
         .refine((c) => parseCidr(c)?.prefix !== 0, { error: "must not be the whole internet: SSH would be open to everyone; give your office or VPN range, e.g. \"203.0.113.7/32\"" }), {
         error: "must be a list of CIDR blocks allowed to SSH, e.g. [\"203.0.113.7/32\"]",
     }).min(1, { error: "needs at least one CIDR: the wiring step connects over SSH from there, e.g. [\"203.0.113.7/32\"]" }),
-    sshPublicKeys: z.array(z.string().trim().regex(SSH_KEY, { error: "must be an OpenSSH public key line such as \"ssh-ed25519 AAAAC3... you@host\"" }), {
+    sshPublicKeys: z.array(z.string().trim().regex(SSH_KEY, { error: "must be an OpenSSH public key line such as \"ssh-ed25519 AAAAC3... you@host\"" })
+        .refine(sshKeyBlobMatches, { error: "is not a valid key: its base64 part does not decode to the key type it names (truncated or mangled when pasted?); copy the whole line of your .pub file" }), {
         error: "must be a list of OpenSSH public keys",
     }).min(1, { error: "needs at least one public key so an operator can reach the droplets" }),
     alertEmail: z.string().regex(EMAIL, { error: "must be an email address for alerts, e.g. \"ops@example.com\"" }),

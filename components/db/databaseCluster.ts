@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
@@ -10,7 +11,9 @@ import { parseCidr } from "../config/cidr";
 import { cidrToMariaDbHost } from "./mariaDbHost";
 import { dbNodeMyCnfSettings, renderMyCnf } from "./myCnf";
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
-import { dbScripts, DB_SCRIPT_PATHS } from "./dbScripts";
+import { dbScripts } from "./dbScripts";
+import { DB_WIRE_COMMAND, dbDatadir, dbWiringFiles, renderDbEnv } from "./wiringFiles";
+import { DIGITALOCEAN_REGIONS } from "../config/regions";
 
 export interface DatabaseClusterArgs extends Omit<TierArgs, "perRegion"> {
     /** Size of each node's data volume, GiB. */
@@ -34,7 +37,22 @@ export interface DatabaseConnection {
     readonly hostsByRegion: Record<string, string>;
 }
 
-const CONF_DIR = "/etc/dns-rr-ha/db";
+/**
+ * Every node of every cluster uses the same increment, larger than the number of DigitalOcean
+ * regions, so a node's offset can be its region's fixed slot (see {@link regionSlot}).
+ */
+export const DB_AUTO_INCREMENT_INCREMENT = 16;
+
+/**
+ * A node's stable slot: the region's position in DigitalOcean's region list, not in the stack's
+ * config. Adding, removing or reordering regions never renumbers the server_id, GTID domain or
+ * auto-increment offset of a node that already holds data.
+ */
+export function regionSlot(region: string): number {
+    const slot = (DIGITALOCEAN_REGIONS as readonly string[]).indexOf(region);
+    if (slot < 0) throw new Error(`DatabaseClusterArgs.regions: "${region}" is not a DigitalOcean region slug`);
+    return slot;
+}
 
 /**
  * MariaDB, one node per region, every node a master: two nodes replicate from each other,
@@ -43,6 +61,8 @@ const CONF_DIR = "/etc/dns-rr-ha/db";
  */
 export class DatabaseCluster extends pulumi.ComponentResource {
     public readonly hosts: TierHost[];
+    /** The wiring command of each host, in host order (e.g. to make your own steps wait for them). */
+    public readonly wiring: command.remote.Command[];
     public readonly volumeUrns: pulumi.Output<string>[];
     /** Private endpoint of each node. */
     public readonly endpoints: pulumi.Output<{ region: string; host: string; port: number }[]>;
@@ -70,7 +90,8 @@ export class DatabaseCluster extends pulumi.ComponentResource {
         const database = args.databaseName ?? "app";
         const appUser = args.appUser ?? "app";
         const replicationUser = "replicator";
-        const password = (suffix: string) => new random.RandomPassword(`${name}-${suffix}`, { length: 32, special: false }, { parent: this }).result;
+        // pulumi.secret although the provider marks `result` secret: what is derived from it must stay secret everywhere.
+        const password = (suffix: string) => pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length: 32, special: false }, { parent: this }).result);
         const appPassword = password("app-password");
         const replicationPassword = password("replication-password");
 
@@ -100,45 +121,34 @@ export class DatabaseCluster extends pulumi.ComponentResource {
 
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
         const patterns = args.clientCidrs.map(cidrToMariaDbHost);
-        this.hosts.forEach((host, index) => {
+        this.wiring = this.hosts.map((host, index) => {
             const { volume, attachment } = volumes[index]!;
-            const files = pulumi.all([privateIps, volume.name, appPassword, replicationPassword]).apply(([ips, volumeName, appPw, replPw]) => [
-                { path: `${CONF_DIR}/db.env`, mode: "0600", content: `VOLUME_NAME=${volumeName}\nDATADIR=/mnt/${volumeName}/mysql\n` },
-                {
-                    path: `${CONF_DIR}/my.cnf`,
-                    mode: "0644",
-                    content: renderMyCnf(dbNodeMyCnfSettings({
-                        nodeIndex: index,
-                        nodeCount: this.hosts.length,
-                        bindAddress: ips[index]!,
-                        datadir: `/mnt/${volumeName}/mysql`,
-                        memoryMb: sizeMemoryMb(args.size),
-                    })),
-                },
-                {
-                    path: `${CONF_DIR}/users.sql`,
-                    mode: "0600",
-                    content: renderUsersSql({
-                        replicationUser, replicationPassword: replPw, appUser, appPassword: appPw, appDatabase: database,
-                        appHostPattern: patterns, replicationHostPattern: patterns,
-                    }),
-                },
-                {
-                    path: `${CONF_DIR}/replication.sql`,
-                    mode: "0600",
-                    content: renderReplicationSql({
-                        self: host.region,
-                        peers: this.hosts.filter((_, j) => j !== index).map((peer) => ({ name: peer.region, host: ips[this.hosts.indexOf(peer)]!, port: PORTS.mysql })),
-                        user: replicationUser,
-                        password: replPw,
-                    }),
-                },
-            ]);
-            wireHost(`${host.name}-wiring`, {
+            const files = pulumi.all([privateIps, volume.name, appPassword, replicationPassword]).apply(([ips, volumeName, appPw, replPw]) => dbWiringFiles({
+                dbEnv: renderDbEnv({ volumeName }),
+                myCnf: renderMyCnf(dbNodeMyCnfSettings({
+                    nodeIndex: regionSlot(host.region),
+                    nodeCount: this.hosts.length,
+                    autoIncrementIncrement: DB_AUTO_INCREMENT_INCREMENT,
+                    bindAddress: ips[index]!,
+                    datadir: dbDatadir(volumeName),
+                    memoryMb: sizeMemoryMb(args.size),
+                })),
+                usersSql: renderUsersSql({
+                    replicationUser, replicationPassword: replPw, appUser, appPassword: appPw, appDatabase: database,
+                    appHostPattern: patterns, replicationHostPattern: patterns,
+                }),
+                replicationSql: renderReplicationSql({
+                    self: host.region,
+                    peers: this.hosts.flatMap((peer, j) => (j === index ? [] : [{ name: peer.region, host: ips[j]!, port: PORTS.mysql }])),
+                    user: replicationUser,
+                    password: replPw,
+                }),
+            }));
+            return wireHost(`${host.name}-wiring`, {
                 connection: tierConnection(args, host),
                 description: `MariaDB ${host.name}`,
                 files,
-                commands: [{ run: DB_SCRIPT_PATHS.wire }],
+                commands: [{ run: DB_WIRE_COMMAND }],
             }, { parent: this, dependsOn: [host.droplet, attachment] });
         });
 

@@ -3,5 +3,5 @@ export * from "./sqlString";
 export * from "./mariaDbHost";
 export * from "./myCnf";
 export * from "./replicationSql";
-export * from "./scripts";
+export * from "./dbScripts";
 export * from "./wiringFiles";

@@ -3,8 +3,7 @@
  * they go and how the small env file is rendered. The SQL files hold
  * passwords, so they are only ever sent over SSH (never in cloud-init).
  */
-import type { DbScriptFile } from "./scripts";
-import { dbScriptPaths } from "./scripts";
+import { DB_SCRIPT_PATHS, type DbScriptFile } from "./dbScripts";
 
 /** Files wire-db.sh reads; the wiring command writes them before running it. */
 export const dbWiringPaths = {
@@ -19,7 +18,7 @@ export const dbWiringPaths = {
 } as const;
 
 /** Command the wiring runs (as root) after writing {@link dbWiringPaths}; idempotent, run on every change. */
-export const DB_WIRE_COMMAND: string = dbScriptPaths.wireDb;
+export const DB_WIRE_COMMAND: string = DB_SCRIPT_PATHS.wire;
 
 /** Inputs of {@link renderDbEnv}. */
 export interface DbEnvSettings {

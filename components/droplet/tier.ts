@@ -52,7 +52,8 @@ export function validateTierArgs(component: string, args: TierArgs, maxPerRegion
 }
 
 /**
- * Creates `perRegion` droplets of `role` in every region, named `${name}-${region}-${n}`.
+ * Creates `perRegion` droplets of `role` in every region, named `${name}-${region}-${n}` unless
+ * `hostName` says otherwise.
  * `userData(region)` must not depend on peers, so adding a region or a droplet never
  * replaces existing ones.
  */
@@ -62,14 +63,15 @@ export function tierDroplets(
     role: Role,
     args: TierArgs,
     userData: (region: string) => string,
+    hostName: (region: string, n: number) => string = (region, n) => `${name}-${region}-${n}`,
 ): TierHost[] {
     return args.regions.flatMap(({ region, vpcUuid }) =>
         Array.from({ length: args.perRegion }, (_, i) => {
-            const hostName = `${name}-${region}-${i + 1}`;
-            const droplet = roleDroplet(hostName, {
+            const dropletName = hostName(region, i + 1);
+            const droplet = roleDroplet(dropletName, {
                 region, vpcUuid, size: args.size, image: args.image, sshKeys: args.sshKeys, ipv6: args.ipv6 ?? false,
             }, [role, region, ...args.tags], userData(region), { parent });
-            return { ...hostAddresses(hostName, region, droplet), index: i, droplet };
+            return { ...hostAddresses(dropletName, region, droplet), index: i, droplet };
         }),
     );
 }

@@ -107,6 +107,9 @@ export function renderKeepalivedConfig(s: KeepalivedSettings): string {
     "    enable_script_security",
     "    script_user root",
     "    vrrp_version 3",
+    // Let keepalived raise itself to realtime scheduling if it is starved
+    // (busy HAProxy): late adverts would make the peer steal the IP.
+    "    max_auto_priority",
     "}",
     "",
     "vrrp_script chk_haproxy {",

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
 import { TierArgs, TierHost, TierRegion, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
@@ -51,6 +52,8 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
     /** URL answering 200 while this entry point can reach at least one app server. */
     public readonly healthUrl: pulumi.Output<string>;
     public readonly hosts: TierHost[];
+    /** The wiring command of each host, in host order (e.g. to make your own steps wait for them). */
+    public readonly wiring: command.remote.Command[];
 
     public static validateArgs(args: LoadBalancerTierArgs): void {
         validateTierArgs("LoadBalancerTierArgs", { ...args, regions: [args.region], perRegion: args.count }, 2);
@@ -72,7 +75,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
             packages,
             files: lbScripts().map((f) => ({ path: f.path, content: f.content, permissions: f.mode })),
             runcmd: [["systemctl", "enable", "haproxy"]],
-        }));
+        }), (_region, n) => `${name}-${n}`);
 
         const ip = new digitalocean.ReservedIp(`${name}-ip`, { region: this.region }, { parent: this });
         new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
@@ -88,7 +91,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
         this.healthUrl = pulumi.interpolate`http://${ip.ipAddress}${LB_HEALTH_URI}`;
 
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
-        this.hosts.forEach((host, side) => {
+        this.wiring = this.hosts.map((host, side) => {
             const files = pulumi.all([args.backends, privateIps, ip.ipAddress]).apply(([backends, ips, reservedIp]): WiredFile[] => {
                 const self = ips[side]!;
                 const haproxy: WiredFile = {
@@ -135,7 +138,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                     { run: "systemctl start keepalived" },
                 ] : []),
             ];
-            wireHost(`${host.name}-wiring`, {
+            return wireHost(`${host.name}-wiring`, {
                 connection: tierConnection(args, host),
                 description: `load balancer ${host.name}`,
                 files,

@@ -23,19 +23,27 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a command to completion without blocking the event loop; never rejects on non-zero exit. */
+/**
+ * Runs a command to completion without blocking the event loop; never rejects
+ * on non-zero exit. After `timeoutMs` (default 20 s) its process group is
+ * SIGKILLed and `code` is null.
+ */
 export function run(
   cmd: string,
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    // Own process group, so a timeout also kills grandchildren (e.g. a curl
+    // left by a killed script) that would otherwise hold the pipes open.
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    }, opts.timeoutMs ?? 20_000);
     child.on("error", (err) => {
       clearTimeout(timer);
       reject(err);

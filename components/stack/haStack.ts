@@ -77,7 +77,7 @@ export class HaStack extends pulumi.ComponentResource {
             size,
             image: settings.image,
             sshKeys: [deploySshKey.fingerprint],
-            deployPrivateKey: deployKey.privateKeyOpenssh,
+            deployPrivateKey: pulumi.secret(deployKey.privateKeyOpenssh),
             authorizedKeys,
             tags: [stackTag.name, roleTag[role].name],
             ipv6: settings.ipv6,
@@ -140,12 +140,12 @@ export class HaStack extends pulumi.ComponentResource {
 
         this.entryPoints = pulumi.all(this.loadBalancers.map((lb) => lb.reservedIp.apply((ipv4) => ({ region: lb.region, ipv4 }))));
         const summarize = (hosts: TierHost[]) => pulumi.all(hosts.map(describeHost));
-        this.hosts = pulumi.all({
-            lb: summarize(this.loadBalancers.flatMap((lb) => lb.hosts)),
-            app: summarize(this.app.hosts),
-            db: summarize(this.database.hosts),
-            cache: summarize(this.cache.hosts),
-        });
+        this.hosts = pulumi.all([
+            summarize(this.loadBalancers.flatMap((lb) => lb.hosts)),
+            summarize(this.app.hosts),
+            summarize(this.database.hosts),
+            summarize(this.cache.hosts),
+        ]).apply(([lb, app, db, cache]) => ({ lb, app, db, cache }));
         this.databaseEndpoints = this.database.endpoints;
         this.registerOutputs({
             siteUrl: this.siteUrl,

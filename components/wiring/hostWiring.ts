@@ -19,7 +19,7 @@ export interface HostWiringArgs {
     readonly connection: WiringConnection;
     readonly description: string;
     readonly files: pulumi.Input<readonly WiredFile[]>;
-    readonly commands: readonly WiredCommand[];
+    readonly commands: pulumi.Input<readonly WiredCommand[]>;
 }
 
 /**
@@ -28,10 +28,10 @@ export interface HostWiringArgs {
  * When the files change (a peer appears, a password rotates), the command runs again.
  */
 export function wireHost(name: string, args: HostWiringArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const script = pulumi.all([args.files, args.connection.authorizedKeys]).apply(([files, keys]) => {
+    const script = pulumi.all([args.files, args.connection.authorizedKeys, args.commands]).apply(([files, keys, commands]) => {
         if (keys.length === 0) throw new Error(`wiring of ${args.description}: authorizedKeys is empty; the deploy key would lock itself out`);
         const authorized: WiredFile = { path: "/root/.ssh/authorized_keys", mode: "0600", content: `${keys.map((k) => k.trim()).join("\n")}\n` };
-        return renderWiringScript({ description: args.description, files: [authorized, ...files], commands: args.commands });
+        return renderWiringScript({ description: args.description, files: [authorized, ...files], commands });
     });
     return new command.remote.Command(name, {
         connection: {

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { runtime } from "@pulumi/pulumi";
 import { nthIpv4 } from "../../components/config/cidr";
 import { generateEd25519KeyPair, md5Fingerprint } from "./sshKeys";
 
@@ -29,6 +30,21 @@ export interface ModelPools {
 }
 
 export const DEFAULT_POOLS: ModelPools = { dropletPublic: "192.0.2.0/24", reserved: "198.51.100.0/24" };
+
+/** How the SDK marks a serialized secret: { [specialSigKey]: specialSecretSig, value }. */
+const SIG_KEY = runtime.specialSigKey;
+const SECRET_SIG = runtime.specialSecretSig;
+
+/** Replaces every serialized secret by its plain value: the model, like a provider, sees plaintext. */
+export function unwrapSecrets(value: unknown): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) return unwrapSecrets(obj.value);
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
 
 function kindOf(type: string): string {
     return type.split(":").pop() ?? type;
@@ -72,8 +88,9 @@ export class DigitalOceanModel {
     }
 
     /** Computes id and provider state for a resource; plain function of the inputs and the model's counters. */
-    public create(type: string, name: string, inputs: State): { id: string; state: State } {
+    public create(type: string, name: string, rawInputs: State): { id: string; state: State } {
         const kind = kindOf(type);
+        const inputs: State = unwrapSecrets(rawInputs);
         const numericId = () => String(this.nextId++);
         let id: string;
         let state: State;
@@ -143,7 +160,8 @@ export class DigitalOceanModel {
                 state = { ...inputs };
         }
         this.resources.push({ kind, type, name, id, inputs, state });
-        return { id, state };
+        // Echo inputs as given, secrets still wrapped, as the engine keeps an input's secretness on the output.
+        return { id, state: { ...state, ...rawInputs } };
     }
 
     /** Mock of data-source calls the program makes. */
@@ -158,7 +176,7 @@ export class DigitalOceanModel {
     public mocks(): pulumi.runtime.Mocks {
         return {
             newResource: (args: pulumi.runtime.MockResourceArgs) => this.create(args.type, args.name, args.inputs),
-            call: (args: pulumi.runtime.MockCallArgs) => this.call(args.token, args.inputs),
+            call: (args: pulumi.runtime.MockCallArgs) => this.call(args.token, unwrapSecrets(args.inputs)),
         };
     }
 }

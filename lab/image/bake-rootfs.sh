@@ -51,6 +51,8 @@ if [ -f "$root/etc/locale.gen" ]; then
   echo "bake: generating en_US.UTF-8 locale"
   sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' "$root/etc/locale.gen"
   in_root locale-gen
+  # Already the default, so cloud-init skips regenerating it on every first boot.
+  in_root update-locale LANG=en_US.UTF-8
 fi
 
 echo "bake: stripping build-only and per-host state"

@@ -45,10 +45,13 @@ describe("withFileLock", () => {
     const lock = path.join(dir, "c.lock");
     let release!: () => void;
     const held = withFileLock(lock, () => new Promise<void>((r) => (release = r)));
-    await sleep(200);
-    await assert.rejects(withFileLock(lock, async () => 1, { timeoutMs: 1000 }), /timed out/);
-    release();
-    await held;
+    try {
+      await sleep(200);
+      await assert.rejects(withFileLock(lock, async () => 1, { timeoutMs: 1000 }), /timed out/);
+    } finally {
+      release();
+      await held;
+    }
   });
 
   test("a holder process killed with SIGKILL does not leave the lock taken", async () => {
@@ -62,6 +65,7 @@ describe("withFileLock", () => {
     await sleep(300);
     process.kill(child.pid!, "SIGKILL");
     const acquiredAt = await pending;
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r)));
     assert.equal(waited, true, "the child really held the lock");
     assert.ok(acquiredAt - before < 5_000, `acquired ${acquiredAt - before} ms after start`);
   });

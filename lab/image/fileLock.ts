@@ -38,7 +38,7 @@ interface LockHolder {
 
 function acquire(lockPath: string, flockArgs: string[]): Promise<LockHolder | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", [...flockArgs, "--shared", lockPath, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+    const child = spawn("flock", [...flockArgs, "--exclusive", lockPath, "sh", "-c", "echo locked; exec cat >/dev/null"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stderr = "";

@@ -60,7 +60,7 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunComman
         : setTimeout(() => {
             timedOut = true;
             try {
-              process.kill(-child.pid!, "SIGKILL");
+              process.kill(child.pid!, "SIGKILL");
             } catch {
               // group already gone
             }

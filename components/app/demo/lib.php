@@ -91,13 +91,68 @@ function app_config(): array
 }
 
 /**
+ * Starts the session with session-fixation protection done here rather than by
+ * session.use_strict_mode (which defeats memcached replica failover, see
+ * phpSessionIni.ts): a session without our marker is new, and if its id came
+ * from the client (a made-up or expired id) it is replaced by a fresh random
+ * one. A session found on a replica keeps its marker and its id.
+ */
+function app_session_start(): bool
+{
+    if (session_status() === PHP_SESSION_ACTIVE) {
+        return true;
+    }
+    if (!session_start()) {
+        return false;
+    }
+    if (!isset($_SESSION['_created'])) {
+        $data = isset($_COOKIE[session_name()]) ? app_session_recover(session_id()) : null;
+        if ($data === null || !session_decode($data) || !isset($_SESSION['_created'])) {
+            $_SESSION = [];
+            if (isset($_COOKIE[session_name()])) {
+                session_regenerate_id(true);
+            }
+            $_SESSION['_created'] = time();
+        }
+    }
+    return true;
+}
+
+/**
+ * Looks for a session's data on every memcached node. php-memcached only reads
+ * the primary copy; when that node restarted empty its replicas still hold the
+ * session, and saving it again (at session close) re-replicates it.
+ */
+function app_session_recover(string $id): ?string
+{
+    if (ini_get('session.save_handler') !== 'memcached' || !class_exists('Memcached')
+        || preg_match('/^[A-Za-z0-9,-]{16,256}$/', $id) !== 1) {
+        return null;
+    }
+    $prefix = (string) ini_get('memcached.sess_prefix');
+    $timeoutMs = (int) ini_get('memcached.sess_connect_timeout');
+    foreach (explode(',', (string) ini_get('session.save_path')) as $server) {
+        $parts = explode(':', trim($server));
+        $m = new Memcached();
+        $m->setOption(Memcached::OPT_BINARY_PROTOCOL, true);
+        $m->setOption(Memcached::OPT_CONNECT_TIMEOUT, $timeoutMs > 0 ? $timeoutMs : 300);
+        $m->addServer($parts[0], (int) ($parts[1] ?? 11211));
+        $data = $m->get($prefix . $id);
+        if (is_string($data) && $data !== '') {
+            return $data;
+        }
+    }
+    return null;
+}
+
+/**
  * Counts this request in the session and releases the session lock at once, so
  * parallel requests of one browser are not serialised behind the DB work.
  * Returns null when the session store is unavailable (the page still works).
  */
 function app_count_hit(): ?int
 {
-    if (session_status() !== PHP_SESSION_ACTIVE && !session_start()) {
+    if (!app_session_start()) {
         return null;
     }
     $_SESSION['count'] = (int) ($_SESSION['count'] ?? 0) + 1;
@@ -213,10 +268,10 @@ function app_recent_visits(PDO $pdo, int $limit = 5): array
     });
 }
 
-/** Checks a kv key: non-empty, at most 191 characters (the indexed column). */
+/** Checks a kv key: 1..191 UTF-8 characters (the indexed column). pcre, not mbstring: not installed. */
 function app_kv_key_error(string $key): ?string
 {
-    if ($key === '' || mb_strlen($key, 'UTF-8') > 191 || !mb_check_encoding($key, 'UTF-8')) {
+    if (preg_match('/^.{1,191}$/su', $key) !== 1) {
         return 'key must be 1..191 UTF-8 characters';
     }
     return null;
@@ -232,7 +287,7 @@ function app_kv_write(PDO $pdo, string $key, string $value): array
     if (($err = app_kv_key_error($key)) !== null) {
         return ['error' => $err];
     }
-    if (strlen($value) > 65535 || !mb_check_encoding($value, 'UTF-8')) {
+    if (strlen($value) > 65535 || preg_match('//u', $value) !== 1) {
         return ['error' => 'value must be UTF-8, at most 65535 bytes'];
     }
     $id = app_with_schema($pdo, static function () use ($pdo, $key, $value): int {

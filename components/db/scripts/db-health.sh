@@ -6,10 +6,10 @@
 # and exits 0 when every connection has IO and SQL threads running ("Yes"),
 # 1 when at least one does not, 2 when the server cannot be queried.
 # No connections (single-node deployment) prints nothing and exits 0.
-# Extra arguments are passed to the mariadb client (e.g. --socket=...).
+# Arguments are passed first to the mariadb client (e.g. --socket=...).
 set -euo pipefail
 
-if ! status=$(mariadb --batch "$@" -e 'SHOW ALL SLAVES STATUS'); then
+if ! status=$(mariadb "$@" --batch -e 'SHOW ALL SLAVES STATUS'); then
   echo "db-health: cannot query MariaDB" >&2
   exit 2
 fi

@@ -1,0 +1,109 @@
+/** Test-only: throwaway memcached and MariaDB servers on 127.0.0.1, stopped by PID. */
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { assertRunOk, freePort, makeTempDir, portOpen, Proc, removeTempDir, run, RunResult, startProcess, waitFor } from "./processes";
+
+/** A memcached started by a test. */
+export interface Memcached {
+  port: number;
+  proc: Proc;
+}
+
+/** Starts memcached on 127.0.0.1:port (TCP only). */
+export async function startMemcached(port: number, logDir: string): Promise<Memcached> {
+  const proc = startProcess("memcached", ["-l", "127.0.0.1", "-p", String(port), "-U", "0", "-u", "nobody", "-m", "16"], path.join(logDir, `memcached-${port}.log`));
+  await waitFor(`memcached :${port}`, async () => (await portOpen(port)) || proc.exited());
+  if (proc.exited()) throw new Error(`memcached on ${port} exited at startup`);
+  return { port, proc };
+}
+
+/** Sends one text-protocol command and returns the reply up to END. */
+export function memcachedCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    let out = "";
+    s.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (/(^|\r\n)(END|ERROR)\r\n$/.test(out)) s.end();
+    });
+    s.on("end", () => resolve(out));
+    s.on("error", reject);
+    s.write(`${command}\r\n`);
+  });
+}
+
+/** `stats` of a memcached as a map. */
+export async function memcachedStats(port: number): Promise<Map<string, string>> {
+  const out = await memcachedCommand(port, "stats");
+  const m = new Map<string, string>();
+  for (const line of out.split("\r\n")) {
+    const [stat, k, v] = line.split(" ");
+    if (stat === "STAT" && k !== undefined && v !== undefined) m.set(k, v);
+  }
+  return m;
+}
+
+/** A MariaDB server started by a test, with database `app` and user `app`@127.0.0.1. */
+export interface MariaDb {
+  port: number;
+  dir: string;
+  user: string;
+  password: string;
+  database: string;
+  /** Runs SQL as root over the unix socket; returns tab-separated output. */
+  sql(query: string): RunResult;
+  stop(): Promise<void>;
+}
+
+/** Initialises a fresh datadir and starts mariadbd on 127.0.0.1 only. */
+export async function startMariaDb(): Promise<MariaDb> {
+  const dir = makeTempDir("dnsrrha-mariadb");
+  const port = await freePort();
+  const datadir = path.join(dir, "data");
+  const socket = path.join(dir, "mysqld.sock");
+  assertRunOk(
+    run("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"]),
+    "mariadb-install-db",
+  );
+  const proc = startProcess(
+    "mariadbd",
+    [
+      "--no-defaults",
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      "--skip-name-resolve",
+      "--user=root",
+      "--skip-log-bin",
+      "--innodb-buffer-pool-size=16M",
+      `--pid-file=${dir}/mariadbd.pid`,
+      `--log-error=${dir}/error.log`,
+    ],
+    path.join(dir, "mariadbd.out"),
+  );
+  const sql = (query: string) => run("mariadb", ["--no-defaults", "-S", socket, "-u", "root", "-N", "-B", "-e", query]);
+  const db: MariaDb = {
+    port,
+    dir,
+    user: "app",
+    password: "s3cr'et\"$;#pw",
+    database: "app",
+    sql,
+    async stop() {
+      await proc.stop(15_000);
+      removeTempDir(dir);
+    },
+  };
+  try {
+    await waitFor("mariadbd", () => proc.exited() || sql("SELECT 1").status === 0, 20_000);
+    if (proc.exited()) throw new Error(`mariadbd exited:\n${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`);
+    const pw = db.password.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
+    assertRunOk(sql(`CREATE DATABASE app; CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '${pw}'; GRANT ALL ON app.* TO 'app'@'127.0.0.1';`), "create user");
+  } catch (e) {
+    await db.stop();
+    throw e;
+  }
+  return db;
+}

@@ -1,0 +1,102 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fc from "fast-check";
+import * as os from "os";
+import { parseStackConfig, StackConfigError } from "./parse";
+
+const NS = "dns-rr-ha";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJrk9av7A6t8QWFFRD6TqSBafSQwk0uGVLigT5aDP6mG ops@example.com";
+const valid: Record<string, string> = {
+    [`${NS}:domain`]: "example.com",
+    [`${NS}:regions`]: JSON.stringify(["nyc3", "ams3"]),
+    [`${NS}:adminCidrs`]: JSON.stringify(["203.0.113.7/32"]),
+    [`${NS}:sshPublicKeys`]: JSON.stringify([KEY]),
+    [`${NS}:alertEmail`]: "ops@example.com",
+    "digitalocean:token": "ignored-by-the-parser",
+};
+const opts = { namespace: NS, stack: "prod", baseDir: os.tmpdir() };
+
+function problems(overrides: Record<string, string | undefined>): string[] {
+    const raw: Record<string, string> = { ...valid };
+    for (const [k, v] of Object.entries(overrides)) {
+        if (v === undefined) delete raw[k];
+        else raw[k] = v;
+    }
+    try {
+        parseStackConfig(raw, opts);
+    } catch (e) {
+        assert.ok(e instanceof StackConfigError, `expected StackConfigError, got ${String(e)}`);
+        return [...e.problems];
+    }
+    assert.fail("config was accepted");
+}
+
+describe("parseStackConfig", () => {
+    test("a minimal config gets the documented defaults", () => {
+        const s = parseStackConfig(valid, opts);
+        assert.equal(s.ttl, 30);
+        assert.equal(s.recordName, "www");
+        assert.equal(s.image, "debian-12-x64");
+        assert.deepEqual(s.lb, { perRegion: 2, size: "s-1vcpu-1gb" });
+        assert.equal(s.app.perRegion, 2);
+        assert.deepEqual(s.app.source, { kind: "demo" });
+        assert.deepEqual(s.vpcCidrs, ["10.110.0.0/20", "10.111.0.0/20"]);
+        assert.equal(s.projectName, "dns-rr-ha-prod");
+    });
+
+    // The bad-config table: each case names the key, shows the value, and says what is allowed.
+    const table: { what: string; set: Record<string, string | undefined>; expect: RegExp[] }[] = [
+        { what: "a wrong region slug", set: { [`${NS}:regions`]: '["nyc3","mars1"]' }, expect: [/dns-rr-ha:regions\[1\] = "mars1"/, /one of: nyc1, nyc3/] },
+        { what: "one region only", set: { [`${NS}:regions`]: '["nyc3"]' }, expect: [/dns-rr-ha:regions = \["nyc3"\]/, /at least two regions/] },
+        { what: "the same region twice", set: { [`${NS}:regions`]: '["nyc3","nyc3"]' }, expect: [/dns-rr-ha:regions/, /twice/] },
+        { what: "an app count of 0", set: { [`${NS}:app`]: '{"perRegion":0}' }, expect: [/dns-rr-ha:app\.perRegion = 0/, /at least 1/] },
+        { what: "a cache count of 0", set: { [`${NS}:cache`]: '{"perRegion":0}' }, expect: [/dns-rr-ha:cache\.perRegion = 0/, /at least 1/] },
+        { what: "three LBs per region", set: { [`${NS}:lb`]: '{"perRegion":3}' }, expect: [/dns-rr-ha:lb\.perRegion = 3/, /must be 1 or 2/] },
+        { what: "a CIDR that is not one", set: { [`${NS}:adminCidrs`]: '["10.0.0.300/24"]' }, expect: [/dns-rr-ha:adminCidrs\[0\] = "10.0.0.300\/24"/, /CIDR block such as/] },
+        { what: "SSH open to the world", set: { [`${NS}:adminCidrs`]: '["0.0.0.0/0"]' }, expect: [/dns-rr-ha:adminCidrs\[0\] = "0.0.0.0\/0"/, /whole internet/] },
+        { what: "a TTL under 30", set: { [`${NS}:ttl`]: "10" }, expect: [/dns-rr-ha:ttl = 10/, /at least 30 seconds/] },
+        { what: "a TTL that is not a number", set: { [`${NS}:ttl`]: "soon" }, expect: [/dns-rr-ha:ttl = "soon"/, /whole number of seconds/] },
+        { what: "a misspelled top-level key", set: { [`${NS}:regoins`]: '["nyc3"]' }, expect: [/dns-rr-ha:regoins is not a setting/, /did you mean dns-rr-ha:regions\?/] },
+        { what: "a misspelled nested key", set: { [`${NS}:lb`]: '{"sise":"s-1vcpu-1gb"}' }, expect: [/dns-rr-ha:lb\.sise is not a setting/, /did you mean dns-rr-ha:lb\.size\?/] },
+        { what: "a missing domain", set: { [`${NS}:domain`]: undefined }, expect: [/dns-rr-ha:domain = \(not set\)/] },
+        { what: "a domain without a dot", set: { [`${NS}:domain`]: "localhost" }, expect: [/dns-rr-ha:domain = "localhost"/, /domain name such as/] },
+        { what: "a key that is not an SSH key", set: { [`${NS}:sshPublicKeys`]: '["AAAA hello"]' }, expect: [/dns-rr-ha:sshPublicKeys\[0\]/, /OpenSSH public key/] },
+        { what: "no admin CIDR", set: { [`${NS}:adminCidrs`]: "[]" }, expect: [/dns-rr-ha:adminCidrs = \[\]/, /at least one CIDR/] },
+        { what: "a bad alert email", set: { [`${NS}:alertEmail`]: "ops" }, expect: [/dns-rr-ha:alertEmail = "ops"/, /email address/] },
+        { what: "overlapping VPC ranges", set: { [`${NS}:vpcCidrs`]: '["10.110.0.0/20","10.110.8.0/24"]' }, expect: [/dns-rr-ha:vpcCidrs/, /must not overlap/] },
+        { what: "a public VPC range", set: { [`${NS}:vpcCidrs`]: '["8.8.0.0/20","10.111.0.0/20"]' }, expect: [/dns-rr-ha:vpcCidrs\[0\] = "8.8.0.0\/20"/, /private IPv4 CIDR/] },
+        { what: "VPC ranges not matching the regions", set: { [`${NS}:vpcCidrs`]: '["10.110.0.0/20"]' }, expect: [/dns-rr-ha:vpcCidrs/, /one CIDR per region \(2/] },
+        { what: "a bad size slug", set: { [`${NS}:db`]: '{"size":"Big Box"}' }, expect: [/dns-rr-ha:db\.size = "Big Box"/, /size slug/] },
+        { what: "an app source that does not exist", set: { [`${NS}:app`]: '{"source":"./no-such-app-dir"}' }, expect: [/dns-rr-ha:app\.source = "\.\/no-such-app-dir"/, /existing directory/] },
+    ];
+    for (const c of table) {
+        test(`rejects ${c.what}, naming key, value and fix`, () => {
+            const text = problems(c.set).join("\n");
+            for (const re of c.expect) assert.match(text, re);
+        });
+    }
+
+    test("reports every bad key at once", () => {
+        const p = problems({ [`${NS}:ttl`]: "5", [`${NS}:regions`]: '["nyc3"]' });
+        assert.equal(p.length, 2);
+    });
+
+    test("property: any config is either accepted whole or rejected with messages that name a dns-rr-ha key", () => {
+        const keys = ["domain", "regions", "ttl", "lb", "app", "db", "cache", "adminCidrs", "sshPublicKeys", "alertEmail", "recordName", "ipv6", "bogus"];
+        const anyJson = fc.oneof(fc.string(), fc.integer({ min: -5, max: 100000 }), fc.boolean(), fc.constant(null),
+            fc.array(fc.oneof(fc.string(), fc.constantFrom("nyc3", "ams3", "10.0.0.0/8", KEY))),
+            fc.dictionary(fc.constantFrom("perRegion", "size", "memoryMb", "sise"), fc.oneof(fc.integer({ min: -1, max: 30 }), fc.string())));
+        fc.assert(fc.property(fc.dictionary(fc.constantFrom(...keys), anyJson), (overrides) => {
+            const raw: Record<string, string> = { ...valid };
+            for (const [k, v] of Object.entries(overrides)) raw[`${NS}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+            try {
+                const s = parseStackConfig(raw, opts);
+                assert.ok(s.regions.length >= 2 && s.ttl >= 30);
+            } catch (e) {
+                if (!(e instanceof StackConfigError)) throw e;
+                assert.ok(e.problems.length > 0);
+                for (const p of e.problems) assert.match(p, /^dns-rr-ha:[A-Za-z]/);
+            }
+        }), { numRuns: 300 });
+    });
+});

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Debian packages the tests and the lab use: the real daemons whose configs we render
+# (checked with their own tools), the lab's container/network/DNS tooling, and Chromium.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  haproxy keepalived nginx-light php-fpm php-memcached php-mysql php-cli mariadb-server mariadb-client memcached
+  lsyncd rsync openssh-client openssh-server shellcheck cloud-init jq curl
+  systemd-container debootstrap bind9 bind9-dnsutils nftables iproute2 conntrack netcat-openbsd
+  chromium
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  # Keep the daemons from starting on the host: tests start their own, by PID.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

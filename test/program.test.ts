@@ -1,0 +1,216 @@
+/**
+ * The resource graph of the real program (index.ts with the shipped Pulumi.prod.yaml), declared
+ * under mocks backed by the lab's DigitalOcean model.
+ */
+import { describe, test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { DigitalOceanModel, ModelResource } from "../lab/cloud/digitalOceanModel";
+import { HaStack, parseStackConfig, StackConfigError } from "../components";
+import { droplets, prodConfig, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
+import { checkWith } from "./support/tools";
+
+const PROD = prodConfig();
+const tagsOf = (r: ModelResource): string[] => r.inputs.tags as string[];
+
+describe("the program with Pulumi.prod.yaml", () => {
+    let model: DigitalOceanModel;
+    let exports: Record<string, unknown>;
+    before(async () => {
+        ({ model, exports } = await runIndex(PROD));
+    });
+
+    test("declares the roles per region the stack config asks for", () => {
+        for (const region of ["nyc3", "ams3"]) {
+            const inRegion = (role: string) => droplets(model, role).filter((d) => d.inputs.region === region);
+            assert.equal(inRegion("lb").length, 2, `lb in ${region}`);
+            assert.equal(inRegion("app").length, 2, `app in ${region}`);
+            assert.equal(inRegion("db").length, 1, `db in ${region}`);
+            assert.equal(inRegion("cache").length, 1, `cache in ${region}`);
+        }
+        assert.equal(droplets(model).length, 12);
+        for (const d of droplets(model)) {
+            assert.equal(d.inputs.image, "debian-12-x64");
+            assert.equal(d.inputs.monitoring, true);
+            assert.ok(d.inputs.vpcUuid, `${d.name} is in a VPC`);
+            const vpc = model.byId("Vpc", d.inputs.vpcUuid);
+            assert.equal(vpc?.inputs.region, d.inputs.region, `${d.name} is in its region's VPC`);
+            assert.ok(tagsOf(d).includes(d.inputs.region), `${d.name} carries its region tag`);
+            assert.ok(["lb", "app", "db", "cache"].some((r) => tagsOf(d).includes(r)), `${d.name} carries its role tag`);
+        }
+        assert.equal(model.ofKind("Vpc").length, 2);
+        assert.equal(model.ofKind("VpcPeering").length, 1);
+        assert.equal(model.ofKind("Volume").length, 2);
+        assert.equal(model.ofKind("VolumeAttachment").length, 2);
+    });
+
+    test("publishes one A record per region's reserved IP, same name, TTL 30", () => {
+        const ips = model.ofKind("ReservedIp");
+        assert.equal(ips.length, 2);
+        for (const ip of ips) assert.equal(ip.inputs.dropletId, undefined, "never dropletId on the ReservedIp itself");
+        const records = model.ofKind("DnsRecord");
+        assert.equal(records.length, 2);
+        assert.deepEqual(new Set(records.map((r) => r.inputs.value)), new Set(ips.map((i) => i.state.ipAddress)));
+        for (const r of records) {
+            assert.equal(r.inputs.type, "A");
+            assert.equal(r.inputs.name, "www");
+            assert.equal(r.inputs.ttl, 30);
+            assert.equal(r.inputs.domain, "example.com");
+        }
+        for (const a of model.ofKind("ReservedIpAssignment")) {
+            const ip = model.byId("ReservedIp", a.inputs.ipAddress);
+            const holder = model.byId("Droplet", String(a.inputs.dropletId));
+            assert.ok(holder && tagsOf(holder).includes("lb"), "a reserved IP is held by a load balancer");
+            assert.equal(holder.inputs.region, ip?.inputs.region, "of its own region");
+        }
+        assert.deepEqual((exports.entryPoints as { region: string }[]).map((e) => e.region), ["nyc3", "ams3"]);
+        assert.equal(exports.siteUrl, "http://www.example.com/");
+    });
+
+    test("from outside, only 80/443 of the load balancers and SSH from the admin CIDR are reachable", () => {
+        const firewalls = model.ofKind("Firewall");
+        const adminCidrs = JSON.parse(PROD["dns-rr-ha:adminCidrs"]!) as string[];
+        const world = ["0.0.0.0/0", "::/0"];
+        const reachable = (d: ModelResource, source: (rule: Record<string, unknown>) => boolean): Set<string> => {
+            const ports = new Set<string>();
+            for (const fw of firewalls.filter((f) => (f.inputs.tags as string[]).some((t) => tagsOf(d).includes(t)))) {
+                for (const rule of fw.inputs.inboundRules as Record<string, unknown>[]) if (source(rule)) ports.add(`${rule.protocol}/${rule.portRange ?? "all"}`);
+            }
+            return ports;
+        };
+        const fromAddresses = (cidrs: string[]) => (rule: Record<string, unknown>) => ((rule.sourceAddresses as string[] | undefined) ?? []).some((a) => cidrs.includes(a));
+        for (const d of droplets(model)) {
+            const covering = firewalls.filter((f) => (f.inputs.tags as string[]).some((t) => tagsOf(d).includes(t)));
+            assert.equal(covering.length, 1, `${d.name} is covered by exactly one firewall`);
+            const fromWorld = [...reachable(d, fromAddresses(world))].sort();
+            assert.deepEqual(fromWorld, tagsOf(d).includes("lb") ? ["tcp/443", "tcp/80"] : [], `${d.name} from the internet`);
+            assert.deepEqual([...reachable(d, fromAddresses(adminCidrs))], ["tcp/22"], `${d.name} from the admin CIDR`);
+        }
+        // Between tiers: by tag, least privilege.
+        const byRole = (role: string) => firewalls.find((f) => (f.inputs.tags as string[]).some((t) => t.endsWith(`-${role}`)))!;
+        const tagRules = (role: string) => (byRole(role).inputs.inboundRules as { protocol: string; portRange?: string; sourceTags?: string[] }[])
+            .filter((r) => r.sourceTags && r.protocol !== "icmp")
+            .map((r) => `${r.protocol}/${r.portRange} from ${r.sourceTags!.map((t) => t.replace(/^prod-/, "")).sort().join("+")}`).sort();
+        assert.deepEqual(tagRules("app"), ["tcp/22 from app", "tcp/80 from lb"]);
+        assert.deepEqual(tagRules("db"), ["tcp/3306 from app+db"]);
+        assert.deepEqual(tagRules("cache"), ["tcp/11211 from app"]);
+        assert.deepEqual(tagRules("lb"), ["tcp/8404 from lb", "udp/4789 from lb"]);
+    });
+
+    test("no secret reaches user-data or the stack outputs", () => {
+        const secrets = [
+            ...model.ofKind("RandomPassword").map((p) => p.state.result as string),
+            ...model.ofKind("PrivateKey").flatMap((k) => [k.state.privateKeyOpenssh as string, (k.state.privateKeyOpenssh as string).split("\n")[1]!]),
+        ];
+        assert.ok(secrets.length >= 6);
+        const outputs = JSON.stringify(exports);
+        for (const d of droplets(model)) {
+            for (const s of secrets) assert.ok(!(d.inputs.userData as string).includes(s), `a secret is in ${d.name}'s user-data`);
+        }
+        for (const s of secrets) assert.ok(!outputs.includes(s), "a secret is in the stack outputs");
+        // They do reach the droplets, over the wiring channel.
+        const dbWiring = wiringOf(model, droplets(model, "db")[0]!).inputs.stdin as string;
+        const usersSql = wiringFiles(dbWiring).find((f) => f.path.endsWith("users.sql"))!;
+        assert.equal(usersSql.mode, "0600");
+        assert.ok(model.ofKind("RandomPassword").every((p) => usersSql.content.includes(p.state.result)));
+    });
+
+    test("every cloud-config passes the real `cloud-init schema`", () => {
+        const distinct = new Set(droplets(model).map((d) => d.inputs.userData as string));
+        assert.equal(distinct.size, 8, "one user-data per role and region");
+        for (const userData of distinct) {
+            const r = checkWith("cloud-init", ["schema", "--config-file", "{}"], userData);
+            assert.equal(r.status, 0, r.output);
+        }
+    });
+
+    test("every wiring script passes shellcheck, and what it installs passes the daemons' own checks", () => {
+        for (const d of droplets(model)) {
+            const script = wiringOf(model, d).inputs.stdin as string;
+            const sc = checkWith("shellcheck", ["-s", "bash", "{}"], script);
+            assert.equal(sc.status, 0, `${d.name}: ${sc.output}`);
+            const files = wiringFiles(script);
+            assert.ok(files.some((f) => f.path === "/root/.ssh/authorized_keys" && f.content.includes("ssh-ed25519")));
+            const haproxy = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg");
+            if (haproxy) {
+                const r = checkWith("haproxy", ["-c", "-f", "{}"], haproxy.content);
+                assert.equal(r.status, 0, `${d.name}: ${r.output}`);
+                const local = droplets(model, "app").filter((a) => a.inputs.region === d.inputs.region);
+                for (const a of droplets(model, "app")) {
+                    const line: string | undefined = haproxy.content.split("\n").find((l) => l.includes(` ${a.state.ipv4AddressPrivate}:80`));
+                    assert.ok(line, `${d.name} balances ${a.name}`);
+                    assert.equal(/\bbackup\b/.test(line), !local.includes(a), `${a.name} is ${local.includes(a) ? "local" : "a backup"} for ${d.name}`);
+                }
+            }
+            const myCnf = files.find((f) => f.path.endsWith("/my.cnf"));
+            if (myCnf) {
+                const r = checkWith("mariadbd", ["--defaults-file={}", "--user=root", "--help", "--verbose"], myCnf.content);
+                assert.equal(r.status, 0, `${d.name}: ${r.output.slice(-2000)}`);
+            }
+        }
+    });
+});
+
+describe("bad stack config", () => {
+    test("is rejected before any resource is declared", async () => {
+        const bad = { ...PROD, "dns-rr-ha:ttl": "10", "dns-rr-ha:regoins": "[]" };
+        const model = new DigitalOceanModel();
+        await assert.rejects(runIndex(bad), (e: unknown) => e instanceof StackConfigError && /dns-rr-ha:ttl = 10/.test(e.message) && /regoins/.test(e.message));
+        assert.equal(model.resources.length, 0);
+    });
+});
+
+describe("the stack component", () => {
+    const settings = () => parseStackConfig(PROD, { namespace: "dns-rr-ha", stack: "prod", baseDir: "/" });
+
+    test("two instances in one program never collide", async () => {
+        const { model } = await runWith(() => {
+            new HaStack("alpha", settings());
+            new HaStack("beta", { ...settings(), vpcCidrs: ["10.120.0.0/20", "10.121.0.0/20"] });
+            return {};
+        });
+        const keys = model.resources.map((r) => `${r.type}::${r.name}`);
+        assert.equal(new Set(keys).size, keys.length, `duplicate resource names: ${keys.filter((k, i) => keys.indexOf(k) !== i).join(", ")}`);
+        const tags = model.ofKind("Tag").map((t) => t.state.name as string);
+        assert.equal(new Set(tags).size, tags.length);
+        const fwTags = model.ofKind("Firewall").flatMap((f) => f.inputs.tags as string[]);
+        assert.equal(new Set(fwTags).size, fwTags.length, "each firewall selects only its own stack's droplets");
+        assert.equal(droplets(model).length, 24);
+    });
+
+    test("secrets stay secret in the graph", async () => {
+        let stack: HaStack | undefined;
+        await runWith(() => {
+            stack = new HaStack("s", settings());
+            return {};
+        });
+        // Wiring that carries passwords or private keys on stdin must be secret as a whole.
+        const carrying = [...stack!.database.wiring, ...stack!.app.wiring];
+        assert.equal(carrying.length, 6);
+        for (const w of carrying) assert.equal(await pulumi.isSecret(w.stdin), true, "wiring stdin with passwords must be a secret");
+        const all = [stack!.cache.wiring, stack!.database.wiring, stack!.app.wiring, ...stack!.loadBalancers.map((l) => l.wiring)].flat();
+        for (const w of all) assert.equal(await pulumi.isSecret(w.connection), true, "the deploy key in the connection must be a secret");
+        assert.equal(await pulumi.isSecret(stack!.database.connection), true);
+        assert.equal(await pulumi.isSecret(stack!.entryPoints), false);
+    });
+
+    test("scaling the app tier or adding a region replaces no load balancer or database", async () => {
+        const base = settings();
+        const userData = async (s: ReturnType<typeof settings>) => {
+            const { model } = await runWith(() => {
+                new HaStack("prod", s);
+                return {};
+            });
+            return new Map(droplets(model).map((d) => [d.name, d.inputs.userData as string]));
+        };
+        const before = await userData(base);
+        const scaled = await userData({ ...base, app: { ...base.app, perRegion: 3 } });
+        const grown = await userData({ ...base, regions: [...base.regions, "fra1"], vpcCidrs: [...base.vpcCidrs, "10.112.0.0/20"] });
+        for (const [name, ud] of before) {
+            if (!/-(lb|db|cache)-/.test(name)) continue;
+            assert.equal(scaled.get(name), ud, `${name} user-data changed when app servers were added`);
+            assert.equal(grown.get(name), ud, `${name} user-data changed when a region was added`);
+        }
+        assert.equal([...scaled.keys()].filter((n) => n.includes("-app-")).length, 6);
+    });
+});
