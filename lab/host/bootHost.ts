@@ -37,6 +37,7 @@ export interface BootHostOptions {
   stateDir: string;
   /** Network namespace prepared by the net layer, e.g. /run/netns/<netnsName>. */
   netnsPath: string;
+  /** Hostname from the first instant (nspawn --hostname); cloud-init then applies `metaData.localHostname`. */
   hostname: string;
   /** The droplet's user-data, written to the NoCloud seed byte for byte. */
   userData: string;
@@ -134,6 +135,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * once systemd reports boot finished; the container keeps running after
  * this process exits (stop it with {@link RunningHost.stop} or, from another
  * process, `stopHostFromState(stateDir)`).
+ *
+ * An existing upper layer in `stateDir` is kept: booting again is a reboot of
+ * the same droplet (same instance-id, so cloud-init skips per-instance work).
+ * Use a fresh `stateDir` for a new droplet, and one `stateDir` per host.
  */
 export async function bootHost(opts: BootHostOptions): Promise<RunningHost> {
   validate(opts);

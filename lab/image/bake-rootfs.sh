@@ -45,6 +45,19 @@ in_root apt-get "${apt_opts[@]}" upgrade
 echo "bake: apt-get install $*"
 in_root apt-get "${apt_opts[@]}" --no-install-recommends install "$@"
 
+# One image serves every role, so no role daemon may start by itself at boot: a
+# load balancer must not come up with nginx on its port 80. Each droplet's
+# cloud-init and wiring enable and start exactly what its role runs, as they
+# must on a fresh droplet anyway.
+echo "bake: disabling role daemons (the droplet's own wiring enables them)"
+keep=" ssh.service e2scrub_reap.service unattended-upgrades.service remote-fs.target "
+for unit in "$root"/etc/systemd/system/multi-user.target.wants/*; do
+  [ -e "$unit" ] || [ -L "$unit" ] || continue
+  name=$(basename "$unit")
+  case "$keep" in *" $name "*) continue ;; esac
+  in_root systemctl disable "$name"
+done
+
 # cloud-init's locale module sets LANG=en_US.UTF-8 (Debian's default) with
 # update-locale, which fails unless that locale exists, as it does on DO images.
 if [ -f "$root/etc/locale.gen" ]; then

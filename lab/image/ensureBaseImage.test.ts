@@ -76,9 +76,11 @@ describe("ensureBaseImage", () => {
     assert.equal(cfg["manage_etc_hosts"], true);
   });
 
-  test("services stay enabled as Debian ships them, and the default locale exists", () => {
+  test("role daemons stay off until a droplet's wiring starts them, sshd is on, and the default locale exists", () => {
     const wants = path.join(image.rootfs, "etc/systemd/system/multi-user.target.wants");
-    for (const unit of ["haproxy.service", "ssh.service"]) assert.ok(existsSync(path.join(wants, unit)), unit);
+    assert.ok(existsSync(path.join(wants, "ssh.service")), "ssh.service enabled");
+    assert.ok(!existsSync(path.join(wants, "haproxy.service")), "haproxy.service must not start by itself: one image serves every role");
+    assert.ok(existsSync(path.join(image.rootfs, "lib/systemd/system/haproxy.service")), "haproxy is installed");
     const locales = execFileSync("localedef", ["--list-archive", path.join(image.rootfs, "usr/lib/locale/locale-archive")], { encoding: "utf8" });
     assert.match(locales, /^en_US\.utf8$/m);
     assert.match(readFileSync(path.join(image.rootfs, "etc/default/locale"), "utf8"), /^LANG=en_US\.UTF-8$/m);

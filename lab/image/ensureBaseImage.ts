@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { mirrorForSuite, readHostSources, renderDeb822Sources } from "./aptSources";
-import { withFileLock } from "./fileLock";
+import { ensureCachedTree } from "./cachedTree";
 import {
   DEBOOTSTRAP_INCLUDE,
   IMAGE_BUILDER_VERSION,
@@ -10,7 +9,6 @@ import {
   imageCacheKey,
   imagePackageSet,
 } from "./imagePackages";
-import { mountsUnder } from "./mountTable";
 import { runChecked } from "./runCommand";
 
 /** Where baked images live unless the caller says otherwise. */
@@ -48,7 +46,9 @@ const inFlight = new Map<string, Promise<BaseImage>>();
  * set and {@link IMAGE_BUILDER_VERSION}. Builds go to a temporary directory
  * renamed into place, under an flock, so concurrent callers (in this or other
  * processes) all get the same finished tree and a crashed build leaves no
- * half-built image behind.
+ * half-built image behind. Builds of different package sets run one at a time
+ * (they share the .deb cache), so a lab should bake one image with the union
+ * of its roles' packages rather than one per role.
  */
 export function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<BaseImage> {
   const cacheDir = path.resolve(opts.cacheDir ?? DEFAULT_IMAGE_CACHE_DIR);
@@ -64,95 +64,72 @@ export function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<BaseImage
 
 async function ensureImageLocked(cacheDir: string, key: string, opts: EnsureBaseImageOptions): Promise<BaseImage> {
   const log = opts.log ?? (() => undefined);
-  const rootfs = path.join(cacheDir, `rootfs-${key}`);
-  if (existsSync(rootfs)) return { rootfs, key, fromCache: true };
-  await mkdir(cacheDir, { recursive: true });
-  return withFileLock(
-    path.join(cacheDir, `rootfs-${key}.lock`),
-    async () => {
-      // Another process may have finished the build while we waited for the lock.
-      if (existsSync(rootfs)) return { rootfs, key, fromCache: true };
-      const started = Date.now();
-      await buildImage(cacheDir, key, rootfs, opts.packages, log);
-      const buildMs = Date.now() - started;
-      log(`image ${key}: built in ${(buildMs / 1000).toFixed(1)} s -> ${rootfs}`);
-      return { rootfs, key, fromCache: false, buildMs };
-    },
-    { onWait: () => log(`image ${key}: another process is building it, waiting for its lock`) },
-  );
+  const tree = await ensureCachedTree({
+    cacheDir,
+    key,
+    log,
+    build: (tmpRoot, buildDir) => bakeImage({ cacheDir, key, tmpRoot, buildDir, rolePackages: opts.packages, log }),
+  });
+  if (!tree.built) return { rootfs: tree.path, key, fromCache: true };
+  log(`image ${key}: built in ${((tree.buildMs ?? 0) / 1000).toFixed(1)} s -> ${tree.path}`);
+  return { rootfs: tree.path, key, fromCache: false, buildMs: tree.buildMs ?? 0 };
 }
 
-async function buildImage(
-  cacheDir: string,
-  key: string,
-  rootfs: string,
-  rolePackages: readonly string[],
-  log: (line: string) => void,
-): Promise<void> {
+interface BakeArgs {
+  cacheDir: string;
+  key: string;
+  tmpRoot: string;
+  buildDir: string;
+  rolePackages: readonly string[];
+  log: (line: string) => void;
+}
+
+/** debootstrap minbase into `tmpRoot`, then bake-rootfs.sh installs the packages in a chroot. */
+async function bakeImage({ cacheDir, key, tmpRoot, buildDir, rolePackages, log }: BakeArgs): Promise<void> {
   const packages = imagePackageSet(rolePackages);
-  // We hold the lock for this key, so any build dir for it is a leftover of a crashed build.
-  for (const entry of await readdir(cacheDir)) {
-    if (entry.startsWith(`build-${key}-`)) await removeTree(path.join(cacheDir, entry));
-  }
-  const buildDir = path.join(cacheDir, `build-${key}-${process.pid}`);
-  const tmpRoot = path.join(buildDir, "rootfs");
   const debootstrapDebs = path.join(cacheDir, "debs", "debootstrap");
   const aptDebs = path.join(cacheDir, "debs", "apt");
-  await mkdir(tmpRoot, { recursive: true });
   await mkdir(debootstrapDebs, { recursive: true });
   await mkdir(path.join(aptDebs, "partial"), { recursive: true });
   const prefixed = (tag: string) => (line: string) => line.trim() && log(`image ${key}: [${tag}] ${line}`);
-  try {
-    const sources = readHostSources();
-    const mirror = mirrorForSuite(sources, IMAGE_SUITE);
-    const sourcesFile = path.join(buildDir, "debian.sources");
-    await writeFile(sourcesFile, renderDeb822Sources(sources));
 
-    log(`image ${key}: debootstrap ${IMAGE_SUITE} minbase from ${mirror}`);
-    let t = Date.now();
-    // Private mount namespace: debootstrap's proc/sys mounts cannot leak to the host if it dies.
-    await runChecked(
-      "unshare",
-      [
-        "--mount",
-        "--propagation",
-        "private",
-        "debootstrap",
-        "--variant=minbase",
-        `--include=${DEBOOTSTRAP_INCLUDE.join(",")}`,
-        `--cache-dir=${debootstrapDebs}`,
-        IMAGE_SUITE,
-        tmpRoot,
-        mirror,
-      ],
-      { onLine: prefixed("debootstrap") },
-    );
-    log(`image ${key}: debootstrap took ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const sources = readHostSources();
+  const mirror = mirrorForSuite(sources, IMAGE_SUITE);
+  const sourcesFile = path.join(buildDir, "debian.sources");
+  await writeFile(sourcesFile, renderDeb822Sources(sources));
 
-    log(`image ${key}: installing ${packages.join(" ")}`);
-    t = Date.now();
-    await runChecked(
-      "unshare",
-      ["--mount", "--propagation", "private", "--pid", "--fork", "bash", BAKE_SCRIPT, tmpRoot, sourcesFile, aptDebs, ...packages],
-      { onLine: prefixed("bake") },
-    );
-    log(`image ${key}: package bake took ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  log(`image ${key}: debootstrap ${IMAGE_SUITE} minbase from ${mirror}`);
+  let t = Date.now();
+  // Private mount namespace: debootstrap's proc/sys mounts cannot leak to the host if it dies.
+  await runChecked(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "debootstrap",
+      "--variant=minbase",
+      `--include=${DEBOOTSTRAP_INCLUDE.join(",")}`,
+      `--cache-dir=${debootstrapDebs}`,
+      IMAGE_SUITE,
+      tmpRoot,
+      mirror,
+    ],
+    { onLine: prefixed("debootstrap") },
+  );
+  log(`image ${key}: debootstrap took ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-    await writeFile(
-      path.join(tmpRoot, "etc", "dns-rr-ha-lab-image.json"),
-      JSON.stringify({ key, builder: IMAGE_BUILDER_VERSION, suite: IMAGE_SUITE, packages, builtAt: new Date().toISOString() }, null, 2) + "\n",
-    );
-    await rename(tmpRoot, rootfs);
-  } finally {
-    await removeTree(buildDir);
-  }
-}
+  log(`image ${key}: installing ${packages.join(" ")}`);
+  t = Date.now();
+  await runChecked(
+    "unshare",
+    ["--mount", "--propagation", "private", "--pid", "--fork", "bash", BAKE_SCRIPT, tmpRoot, sourcesFile, aptDebs, ...packages],
+    { onLine: prefixed("bake") },
+  );
+  log(`image ${key}: package bake took ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-/** rm -rf that refuses to descend into anything still mounted (a bind of /dev would be fatal). */
-async function removeTree(dir: string): Promise<void> {
-  const mounted = mountsUnder(dir);
-  if (mounted.length) {
-    throw new Error(`refusing to delete ${dir}: still mounted: ${mounted.map((m) => m.target).join(", ")}`);
-  }
-  await rm(dir, { recursive: true, force: true });
+  await writeFile(
+    path.join(tmpRoot, "etc", "dns-rr-ha-lab-image.json"),
+    JSON.stringify({ key, builder: IMAGE_BUILDER_VERSION, suite: IMAGE_SUITE, packages, builtAt: new Date().toISOString() }, null, 2) + "\n",
+  );
 }

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
  * Bump whenever the bake steps change in a way that makes older cached
  * rootfs trees wrong: it is part of the cache key, so a bump forces a rebuild.
  */
-export const IMAGE_BUILDER_VERSION = "lab-image-7";
+export const IMAGE_BUILDER_VERSION = "lab-image-8";
 
 /** Debian release every lab host runs (DigitalOcean's debian-12-x64). */
 export const IMAGE_SUITE = "bookworm";

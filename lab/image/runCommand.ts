@@ -60,7 +60,7 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunComman
         : setTimeout(() => {
             timedOut = true;
             try {
-              process.kill(child.pid!, "SIGKILL");
+              process.kill(-child.pid!, "SIGKILL");
             } catch {
               // group already gone
             }
@@ -69,13 +69,28 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunComman
       if (timer) clearTimeout(timer);
       reject(err);
     });
-    child.once("close", (code, signal) => {
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
       if (timer) clearTimeout(timer);
       if (opts.onLine) {
         if (pending.out) opts.onLine(pending.out);
         if (pending.err) opts.onLine(pending.err);
       }
       resolve({ code, signal, stdout, stderr, timedOut });
+    };
+    child.once("close", finish);
+    // A daemon the command started in the background may keep our pipes open
+    // forever; once the command itself has exited, give the pipes a moment to
+    // drain, then stop reading instead of waiting for "close".
+    child.once("exit", (code, signal) => {
+      setTimeout(() => {
+        if (settled) return;
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        finish(code, signal);
+      }, 500);
     });
     if (opts.input !== undefined) {
       child.stdin!.on("error", () => {

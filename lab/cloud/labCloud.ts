@@ -1,0 +1,266 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import type * as pulumi from "@pulumi/pulumi";
+import { DigitalOceanModel, ModelResource, State, unwrapSecrets } from "./digitalOceanModel";
+import { runOverSsh } from "./remoteCommand";
+import {
+    Fabric, ensureVpc, peer, createHostNetns, hostNetnsName, assignReservedIp, renderFirewallNft, applyFirewall,
+    indexDropletsByTag, DoFirewall, AddressPlan, registerLabProcess,
+} from "../net";
+import { DnsRecord, DnsServer, startDns } from "../dns";
+import { bootHost, RunningHost } from "../host";
+
+/** A droplet as the lab runs it. */
+export interface LabHost {
+    readonly name: string;
+    readonly id: string;
+    readonly role: string;
+    readonly region: string;
+    readonly tags: readonly string[];
+    readonly publicIpv4: string;
+    readonly privateIpv4: string;
+    readonly netns: string;
+    readonly running: RunningHost;
+}
+
+export interface LabCloudOptions {
+    readonly fabric: Fabric;
+    readonly plan: AddressPlan;
+    /** Base image rootfs every droplet boots from. */
+    readonly rootfs: string;
+    /** Directory for hosts' overlays and volumes, DNS state and keys. */
+    readonly labDir: string;
+    readonly log: (line: string) => void;
+}
+
+const ROLES = ["lb", "app", "db", "cache"];
+
+/**
+ * The lab's DigitalOcean: the model computes what DigitalOcean would answer, and this class makes
+ * it real on this machine. A droplet boots as a machine container running its user-data through
+ * cloud-init, a VPC is a bridge, peering is routing, a reserved IP is a NAT in the fabric, a domain
+ * is a zone on BIND, a firewall is nftables in each droplet's namespace, a volume is a directory
+ * mounted where the droplet expects it, and a wiring command runs over SSH from the admin host.
+ */
+export class LabCloud {
+    public readonly model: DigitalOceanModel;
+    public readonly hosts: LabHost[] = [];
+    public dns: DnsServer | undefined;
+    private readonly vpcNames = new Map<string, { name: string; bridge: string; prefixLen: number }>();
+    private readonly zones = new Map<string, DnsRecord[]>();
+    private dnsChain: Promise<void> = Promise.resolve();
+    private firewallChain: Promise<void> = Promise.resolve();
+    private firewallDirty = false;
+    private readonly keyFile: string;
+
+    constructor(private readonly opts: LabCloudOptions) {
+        this.model = new DigitalOceanModel({ dropletPublic: opts.plan.dropletPublicRange, reserved: opts.plan.reservedRange });
+        this.keyFile = path.join(opts.labDir, "keys", "deploy");
+    }
+
+    public mocks(): pulumi.runtime.Mocks {
+        return {
+            newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+                const created = this.model.create(args.type, args.name, args.inputs);
+                const record = this.model.resources[this.model.resources.length - 1]!;
+                await this.realize(record);
+                return created;
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => this.model.call(args.token, unwrapSecrets(args.inputs)),
+        };
+    }
+
+    private async realize(r: ModelResource): Promise<void> {
+        const started = Date.now();
+        const took = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+        switch (r.kind) {
+            case "Vpc": {
+                // Named by creation order, fixed before any await: VPCs are created concurrently.
+                const name = `vpc${this.model.ofKind("Vpc").indexOf(r) + 1}`;
+                const vpc = await ensureVpc(this.opts.fabric, { name, region: r.inputs.region, ipRange: r.inputs.ipRange });
+                this.vpcNames.set(r.id, { name, bridge: vpc.bridge, prefixLen: vpc.prefixLen });
+                this.opts.log(`+ VPC ${r.name}: ${r.inputs.region} ${r.inputs.ipRange} (bridge ${vpc.bridge})`);
+                return;
+            }
+            case "VpcPeering": {
+                const [a, b] = (r.inputs.vpcIds as string[]).map((id) => this.vpcNames.get(id)!.name);
+                await peer(this.opts.fabric, a!, b!);
+                this.opts.log(`+ VPC peering ${r.name}: ${a} <-> ${b}`);
+                return;
+            }
+            case "Droplet":
+                await this.bootDroplet(r);
+                this.opts.log(`+ droplet ${r.name} (${r.inputs.region}, ${r.state.ipv4Address} / ${r.state.ipv4AddressPrivate}) booted in ${took()}`);
+                return;
+            case "Firewall":
+                this.opts.log(`+ firewall ${r.name} on tags ${(r.inputs.tags as string[]).join(", ")}`);
+                await this.refreshFirewalls();
+                return;
+            case "ReservedIpAssignment": {
+                const host = this.hostById(String(r.inputs.dropletId));
+                await assignReservedIp(this.opts.fabric, r.inputs.ipAddress, host.name);
+                this.opts.log(`+ reserved IP ${r.inputs.ipAddress} -> ${host.name}`);
+                return;
+            }
+            case "VolumeAttachment":
+                await this.attachVolume(r);
+                return;
+            case "Domain":
+                await this.serveZone(r.inputs.name);
+                this.opts.log(`+ domain ${r.inputs.name} served by BIND at ${this.opts.plan.dnsIp}`);
+                return;
+            case "DnsRecord":
+                await this.addRecord(r);
+                this.opts.log(`+ DNS ${r.inputs.type} ${r.state.fqdn} -> ${r.inputs.value} (TTL ${r.inputs.ttl})`);
+                return;
+            case "Command": {
+                const host = this.hostByAddress(r.inputs.connection.host);
+                const result = await runOverSsh({ fromNetns: hostNetnsName(this.opts.fabric.prefix, "admin"), host: r.inputs.connection.host, user: r.inputs.connection.user ?? "root", keyFile: this.writeKey(r.inputs.connection.privateKey) }, r.inputs.create, r.inputs.stdin);
+                if (result.code !== 0) {
+                    throw new Error(`wiring ${r.name} on ${host.name} failed (exit ${result.code}):\n${result.stderr.split("\n").slice(-25).join("\n")}`);
+                }
+                r.state.stdout = result.stdout;
+                r.state.stderr = result.stderr;
+                this.opts.log(`+ wired ${host.name} over SSH in ${took()}: ${result.stdout.trim().split("\n").pop() ?? ""}`);
+                return;
+            }
+            default:
+                if (["ReservedIp", "Volume", "Tag", "SshKey", "Project", "MonitorAlert", "UptimeCheck", "UptimeAlert"].includes(r.kind)) {
+                    this.opts.log(`+ ${r.kind} ${r.name}`);
+                }
+        }
+    }
+
+    private hostById(id: string): LabHost {
+        const h = this.hosts.find((x) => x.id === id);
+        if (!h) throw new Error(`no lab droplet with id ${id}`);
+        return h;
+    }
+
+    private hostByAddress(address: string): LabHost {
+        const h = this.hosts.find((x) => x.publicIpv4 === address || x.privateIpv4 === address);
+        if (!h) throw new Error(`no lab droplet at ${address}`);
+        return h;
+    }
+
+    private writeKey(privateKey: string): string {
+        fs.mkdirSync(path.dirname(this.keyFile), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(this.keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+        return this.keyFile;
+    }
+
+    private async bootDroplet(r: ModelResource): Promise<void> {
+        const vpc = this.vpcNames.get(r.inputs.vpcUuid);
+        if (!vpc) throw new Error(`droplet ${r.name} names VPC ${r.inputs.vpcUuid}, which the lab has not created`);
+        const tags = (r.inputs.tags as string[] | undefined) ?? [];
+        const netns = await createHostNetns({
+            fabric: this.opts.fabric,
+            name: r.name,
+            publicIp: r.state.ipv4Address,
+            vpc: { bridge: vpc.bridge, privateIp: r.state.ipv4AddressPrivate, prefixLen: vpc.prefixLen },
+            region: r.inputs.region,
+            nameservers: [this.opts.plan.dnsIp],
+        });
+        const keys = ((r.inputs.sshKeys as string[] | undefined) ?? []).map((fp) => {
+            const key = this.model.ofKind("SshKey").find((k) => k.state.fingerprint === fp || k.id === fp);
+            if (!key) throw new Error(`droplet ${r.name} names SSH key ${fp}, which the account does not hold`);
+            return key.inputs.publicKey as string;
+        });
+        const stateDir = path.join(this.opts.labDir, "hosts", r.name);
+        const volumes = path.join(this.opts.labDir, "volumes", r.name);
+        fs.mkdirSync(volumes, { recursive: true });
+        const running = await bootHost({
+            name: r.name,
+            rootfs: this.opts.rootfs,
+            stateDir,
+            netnsPath: netns,
+            hostname: r.name,
+            userData: r.inputs.userData ?? "",
+            metaData: { instanceId: r.id, localHostname: r.name, publicKeys: keys },
+            nameservers: [this.opts.plan.dnsIp],
+            binds: [{ hostPath: volumes, containerPath: "/run/lab-volumes" }],
+        });
+        registerLabProcess(this.opts.fabric.prefix, running.pid, `droplet ${r.name}`);
+        this.hosts.push({
+            name: r.name,
+            id: r.id,
+            role: ROLES.find((x) => tags.includes(x)) ?? "unknown",
+            region: r.inputs.region,
+            tags,
+            publicIpv4: r.state.ipv4Address,
+            privateIpv4: r.state.ipv4AddressPrivate,
+            netns,
+            running,
+        });
+        await this.refreshFirewalls();
+    }
+
+    /**
+     * Re-renders every droplet's firewall: tag sources resolve to the addresses of the droplets
+     * holding the tag now, so each new droplet changes what its peers admit. Calls coalesce.
+     */
+    private refreshFirewalls(): Promise<void> {
+        this.firewallDirty = true;
+        this.firewallChain = this.firewallChain.then(async () => {
+            if (!this.firewallDirty) return;
+            this.firewallDirty = false;
+            const firewalls = this.model.ofKind("Firewall").map((f) => f.inputs as DoFirewall);
+            const byTag = indexDropletsByTag(this.hosts.map((h) => ({ tags: h.tags, addresses: [h.publicIpv4, h.privateIpv4] })));
+            await Promise.all(this.hosts.map((h) => applyFirewall(h.netns, renderFirewallNft({
+                droplet: { name: h.name, id: Number(h.id), tags: [...h.tags], addresses: [h.publicIpv4, h.privateIpv4] },
+                firewalls,
+                dropletsByTag: byTag,
+                reservedIpsOfDroplet: [],
+            }))));
+        });
+        return this.firewallChain;
+    }
+
+    private async attachVolume(r: ModelResource): Promise<void> {
+        const host = this.hostById(String(r.inputs.dropletId));
+        const volume = this.model.byId("Volume", r.inputs.volumeId);
+        if (!volume) throw new Error(`volume ${r.inputs.volumeId} does not exist`);
+        const name = volume.state.name as string;
+        fs.mkdirSync(path.join(this.opts.labDir, "volumes", host.name, name), { recursive: true });
+        // The droplet sees its volume mounted at /mnt/<name>, as DigitalOcean's auto-mount does.
+        const res = await host.running.exec(["sh", "-c", `mkdir -p /mnt/${name} && (mountpoint -q /mnt/${name} || mount --bind /run/lab-volumes/${name} /mnt/${name})`]);
+        if (res.code !== 0) throw new Error(`attaching volume ${name} to ${host.name} failed: ${res.stderr}`);
+        this.opts.log(`+ volume ${name} (${volume.inputs.size} GiB) attached to ${host.name} at /mnt/${name}`);
+    }
+
+    private async serveZone(zone: string): Promise<void> {
+        if (!this.zones.has(zone)) this.zones.set(zone, []);
+        this.dnsChain = this.dnsChain.then(async () => {
+            this.dns = await startDns({
+                netns: hostNetnsName(this.opts.fabric.prefix, "dns"),
+                listenAddress: this.opts.plan.dnsIp,
+                stateDir: path.join(this.opts.labDir, "dns"),
+                zones: [...this.zones].map(([name, records]) => ({ name, records })),
+            });
+            registerLabProcess(this.opts.fabric.prefix, this.dns.pid, "dns");
+        });
+        return this.dnsChain;
+    }
+
+    private async addRecord(r: ModelResource): Promise<void> {
+        const zone = r.inputs.domain as string;
+        const records = this.zones.get(zone);
+        if (!records) throw new Error(`record ${r.name} is for domain ${zone}, which the lab does not serve`);
+        records.push({ type: r.inputs.type, name: r.inputs.name, value: r.inputs.value, ttl: r.inputs.ttl ?? 1800 });
+        this.dnsChain = this.dnsChain.then(() => this.dns!.setRecords(zone, [...records]));
+        return this.dnsChain;
+    }
+
+    /** The packages every droplet's user-data installs: what the lab bakes into its image. */
+    public static packagesOf(model: DigitalOceanModel): string[] {
+        const all = new Set<string>();
+        for (const d of model.ofKind("Droplet")) {
+            const doc = parse(String(d.inputs.userData ?? "").replace(/^#cloud-config\n/, "")) as { packages?: string[] } | null;
+            for (const p of doc?.packages ?? []) all.add(p);
+        }
+        return [...all].sort();
+    }
+}
+
+export type { State };

@@ -1,0 +1,123 @@
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { DigitalOceanModel } from "./cloud/digitalOceanModel";
+import { runProgram } from "./cloud/runProgram";
+import { projectName, readStackConfig } from "./cloud/stackConfig";
+import { generateEd25519KeyPair } from "./cloud/sshKeys";
+import { LabCloud } from "./cloud/labCloud";
+import { createFabric, createSpecialHosts, fabricState, hostNetnsName } from "./net";
+import { ensureBaseImage } from "./image";
+import { LAB_DIR, LAB_PREFIX, LAB_STACK, PROJECT_DIR } from "./labPaths";
+import { LabState, readLabState, writeLabState } from "./labState";
+import { labDown } from "./down";
+import { preflight } from "./preflight";
+
+const INDEX = path.join(PROJECT_DIR, "index.ts");
+
+/** Loads the real program fresh (it declares its resources when its module runs). */
+function program(): Record<string, unknown> {
+    delete require.cache[require.resolve(INDEX)];
+    return { ...(require(INDEX) as Record<string, unknown>) };
+}
+
+/** The lab operator's key, made once and kept: `up` adds it to the stack's sshPublicKeys. */
+function operatorKey(): string {
+    const dir = path.join(LAB_DIR, "keys");
+    const pub = path.join(dir, "operator.pub");
+    if (!fs.existsSync(pub)) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const pair = generateEd25519KeyPair("lab-operator");
+        fs.writeFileSync(path.join(dir, "operator"), pair.privateKeyOpenssh, { mode: 0o600 });
+        fs.writeFileSync(pub, pair.publicKeyOpenssh);
+    }
+    return fs.readFileSync(pub, "utf8").trim();
+}
+
+function waitHealthy(clientNetns: string, url: string, timeoutMs: number): number {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+        const r = spawnSync("ip", ["netns", "exec", clientNetns, "curl", "-fsS", "-o", "/dev/null", "--max-time", "2", url]);
+        if (r.status === 0) return Date.now() - started;
+        spawnSync("sleep", ["0.5"]);
+    }
+    throw new Error(`${url} did not answer 200 from the client within ${timeoutMs / 1000} s`);
+}
+
+function table(rows: string[][]): string {
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n");
+}
+
+/** Prints the summary a user reads after `up` (and `status`). */
+export function describeLab(s: LabState): string {
+    return [
+        `site: ${s.siteUrl}  (resolve through the lab DNS ${s.dnsServer}; the browser runs in the client host)`,
+        `entry points: ${s.entryPoints.map((e) => `${e.region} ${e.ipv4}`).join(", ")}`,
+        "",
+        table([["HOST", "ROLE", "REGION", "PUBLIC", "PRIVATE"], ...s.hosts.map((h) => [h.name, h.role, h.region, h.publicIpv4, h.privateIpv4])]),
+        "",
+        `bring-up: ${s.bringUpSeconds.toFixed(1)} s, memory of all droplets: ${s.memoryMb} MiB (PSS)`,
+        "reach it:  npm run lab -- exec client -- curl -s http://" + s.siteName + "/whoami.json",
+        "           npm run lab -- exec HOST -- CMD     npm run lab -- status [--json]     npm run lab -- down",
+    ].join("\n");
+}
+
+/**
+ * Deploys the stack's config onto this machine by running the real program against the lab's
+ * DigitalOcean, then waits until every entry point serves the site from the client host.
+ */
+export async function labUp(opts: { stack?: string; log: (line: string) => void }): Promise<LabState> {
+    const log = opts.log;
+    const stack = opts.stack ?? LAB_STACK;
+    preflight(log);
+    if (readLabState() || fs.existsSync(path.join(LAB_DIR, "hosts"))) {
+        log("a lab is already here: taking it down first");
+        await labDown({ log });
+    }
+    const t0 = Date.now();
+    const project = projectName(PROJECT_DIR);
+    const config = readStackConfig(PROJECT_DIR, stack);
+    const keysKey = `${project}:sshPublicKeys`;
+    config[keysKey] = JSON.stringify([...(JSON.parse(config[keysKey] ?? "[]") as string[]), operatorKey()]);
+
+    // A first, side-effect-free run tells which packages the droplets install: the image bakes them.
+    const dry = new DigitalOceanModel();
+    await runProgram({ project, stack, config, mocks: dry.mocks(), program });
+    const image = await ensureBaseImage({ packages: LabCloud.packagesOf(dry), log });
+    log(`image ready: ${image.rootfs}`);
+
+    const fabric = await createFabric({ prefix: LAB_PREFIX, interRegionDelayMs: 40 });
+    const plan = fabricState(fabric).plan;
+    await createSpecialHosts(fabric, plan);
+    const cloud = new LabCloud({ fabric, plan, rootfs: image.rootfs, labDir: LAB_DIR, log });
+    const exports = await runProgram({ project, stack, config, mocks: cloud.mocks(), program });
+
+    const clientNetns = hostNetnsName(LAB_PREFIX, "client");
+    const entryPoints = exports.entryPoints as { region: string; ipv4: string }[];
+    for (const e of entryPoints) {
+        const ms = waitHealthy(clientNetns, `http://${e.ipv4}/lb-health`, 120_000);
+        log(`entry point ${e.region} ${e.ipv4} healthy (${(ms / 1000).toFixed(1)} s after wiring)`);
+    }
+    const memoryKiB = cloud.hosts.reduce((sum, h) => sum + h.running.memory().pssKiB, 0);
+    const state: LabState = {
+        version: 1,
+        prefix: LAB_PREFIX,
+        stack,
+        siteName: String(exports.siteName),
+        siteUrl: String(exports.siteUrl),
+        entryPoints,
+        dnsServer: plan.dnsIp,
+        clientNetns,
+        adminNetns: hostNetnsName(LAB_PREFIX, "admin"),
+        labDir: LAB_DIR,
+        hosts: cloud.hosts.map((h) => ({
+            name: h.name, role: h.role, region: h.region, publicIpv4: h.publicIpv4, privateIpv4: h.privateIpv4,
+            netns: h.netns, leaderPid: h.running.leaderPid, stateDir: h.running.stateDir,
+        })).sort((a, b) => a.name.localeCompare(b.name)),
+        bringUpSeconds: (Date.now() - t0) / 1000,
+        memoryMb: Math.round(memoryKiB / 1024),
+    };
+    writeLabState(state);
+    return state;
+}
