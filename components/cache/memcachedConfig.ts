@@ -10,8 +10,8 @@ export interface MemcachedSettings {
 
 /**
  * Renders Debian's /etc/memcached.conf (one option per line, read by the package's
- * systemd wrapper). UDP is off (-U 0): memcached's UDP port was the amplification vector
- * of CVE-2018-1000115.
+ * systemd wrapper, which passes them to memcached; logs go to the journal). UDP is off
+ * (-U 0): memcached's UDP port was the amplification vector of CVE-2018-1000115.
  */
 export function renderMemcachedConfig(s: MemcachedSettings): string {
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(s.listenAddress) || s.listenAddress === "0.0.0.0") {
@@ -23,8 +23,7 @@ export function renderMemcachedConfig(s: MemcachedSettings): string {
     return [
         "# Managed by dns-rr-ha: private address only, UDP off.",
         "-u memcache",
-        "-P /var/run/memcached/memcached.pid",
-        "-logfile /var/log/memcached.log",
+        "-P /run/memcached/memcached.pid",
         `-m ${s.memoryMb}`,
         `-p ${s.port}`,
         `-l ${s.listenAddress}`,
