@@ -1,0 +1,252 @@
+/**
+ * The lab's end-to-end proof: the real program deployed onto this machine (`npm run lab`),
+ * driven from the client host by Debian's Chromium and by plain HTTP, with faults injected.
+ * Measured figures are printed as "lab-figure: ..." lines.
+ */
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LabState } from "./labState";
+import { LAB_DIR, LAB_PREFIX, PROJECT_DIR } from "./labPaths";
+import { blackhole, openFabric, reservedIpHolder, unblackhole } from "./net";
+import { launchInNetns } from "./testing/browser";
+import { clientGet, inHost, probeFrom, probeFromAsync } from "./testing/labClient";
+
+const TSX = require.resolve("tsx/cli");
+
+function cli(...args: string[]): { code: number; out: string } {
+    const r = spawnSync(process.execPath, [TSX, path.join(PROJECT_DIR, "lab", "cli.ts"), ...args], { encoding: "utf8", timeout: 1_500_000, cwd: PROJECT_DIR });
+    return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+}
+
+function figure(text: string): void {
+    process.stdout.write(`lab-figure: ${text}\n`);
+}
+
+interface Whoami { host: string; region: string; count: number; session_id: string }
+
+/** Loads the site in a fresh browser (fresh DNS cache, fresh profile); returns page data and the load time. */
+async function freshLoad(state: LabState, mapHost?: string): Promise<{ ok: boolean; ms: number; who?: Whoami; error?: string }> {
+    const b = await launchInNetns(state.clientNetns, state.siteName, mapHost);
+    try {
+        const page = await b.browser.newPage();
+        const t = Date.now();
+        try {
+            const res = await page.goto(`http://${state.siteName}/whoami.json`, { timeout: 20_000 });
+            const ms = Date.now() - t;
+            if (res?.status() !== 200) return { ok: false, ms, error: `HTTP ${res?.status()}` };
+            return { ok: true, ms, who: JSON.parse((await page.textContent("body")) ?? "{}") as Whoami };
+        } catch (e) {
+            return { ok: false, ms: Date.now() - t, error: (e as Error).message.split("\n")[0] };
+        }
+    } finally {
+        await b.close();
+    }
+}
+
+/**
+ * Waits until every load balancer sees every app server UP again: after a fault, HAProxy needs
+ * `rise` good checks before it sends traffic back, and each test must start from a healthy stack.
+ */
+function waitAllServersUp(state: LabState): void {
+    const deadline = Date.now() + 60_000;
+    for (const lb of state.hosts.filter((h) => h.role === "lb")) {
+        for (;;) {
+            const csv = inHost(state, lb.name, `curl -s -m 2 'http://${lb.privateIpv4}:8404/stats;csv'`).out;
+            const servers = csv.split("\n").filter((l) => l.startsWith("app,") && !l.startsWith("app,BACKEND") && !l.startsWith("app,FRONTEND"));
+            if (servers.length > 0 && servers.every((l) => l.split(",")[17] === "UP")) break;
+            assert.ok(Date.now() < deadline, `${lb.name} still has app servers not UP:\n${servers.join("\n")}`);
+            spawnSync("sleep", ["0.5"]);
+        }
+    }
+}
+
+const stats = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { mean: Math.round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)), max: s[s.length - 1] ?? 0 };
+};
+
+describe("the lab", { timeout: 1_800_000 }, () => {
+    let state: LabState;
+
+    before(async () => {
+        const up = cli("up");
+        assert.equal(up.code, 0, up.out.slice(-4000));
+        const status = cli("status", "--json");
+        assert.equal(status.code, 0, status.out);
+        state = JSON.parse(status.out) as LabState;
+        figure(`bring-up ${state.bringUpSeconds.toFixed(1)} s, ${state.hosts.length} droplets, ${state.memoryMb} MiB PSS`);
+    });
+
+    after(() => {
+        const down = cli("down");
+        assert.equal(down.code, 0, down.out);
+        const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
+        assert.ok(!netns.split("\n").some((l) => l.startsWith(`${LAB_PREFIX}-`)), `namespaces left: ${netns}`);
+        const mounts = fs.readFileSync("/proc/mounts", "utf8");
+        assert.ok(!mounts.includes(LAB_DIR), "no mount left under the lab directory");
+        const procs = spawnSync("pgrep", ["-af", "systemd-nspawn|named -g"], { encoding: "utf8" }).stdout;
+        assert.ok(!procs.includes(LAB_DIR) && !procs.includes("dns-rr-ha-lab"), `processes left: ${procs}`);
+        assert.ok(!fs.existsSync(path.join(LAB_DIR, "hosts")), "host state removed");
+    });
+
+    test("status --json describes the site, its entry points and every host", () => {
+        assert.equal(state.siteName, "www.dns-rr-ha.test");
+        assert.equal(state.entryPoints.length, 2);
+        assert.equal(state.hosts.length, 12);
+        for (const role of ["lb", "app", "db", "cache"]) assert.ok(state.hosts.some((h) => h.role === role), role);
+    });
+
+    test("1. the page loads through the round-robin name, and fresh loads reach both regions", async () => {
+        const regions = new Set<string>();
+        let loads = 0;
+        while (regions.size < 2 && loads < 20) {
+            const r = await freshLoad(state);
+            loads++;
+            assert.ok(r.ok, `load ${loads} failed: ${r.error}`);
+            regions.add(r.who!.region);
+        }
+        assert.deepEqual([...regions].sort(), ["ams3", "nyc3"], `only ${[...regions].join()} served in ${loads} fresh loads`);
+    });
+
+    test("2. one browser session keeps its counter across load balancers and app servers of both regions", async () => {
+        const [a, b] = state.entryPoints;
+        let storage: Awaited<ReturnType<import("playwright-core").BrowserContext["storageState"]>> | undefined;
+        const seen: Whoami[] = [];
+        for (const entry of [a!, b!, a!]) {
+            const br = await launchInNetns(state.clientNetns, state.siteName, entry.ipv4);
+            try {
+                const ctx = await br.browser.newContext(storage ? { storageState: storage } : {});
+                const page = await ctx.newPage();
+                for (let i = 0; i < 4; i++) {
+                    const res = await page.goto(`http://${state.siteName}/whoami.json`);
+                    assert.equal(res?.status(), 200);
+                    seen.push(JSON.parse((await page.textContent("body")) ?? "{}") as Whoami);
+                }
+                storage = await ctx.storageState();
+            } finally {
+                await br.close();
+            }
+        }
+        assert.deepEqual(seen.map((w) => w.count), seen.map((_, i) => i + 1), "the counter never resets or skips");
+        assert.equal(new Set(seen.map((w) => w.session_id)).size, 1);
+        assert.deepEqual([...new Set(seen.map((w) => w.region))].sort(), ["ams3", "nyc3"]);
+        assert.ok(new Set(seen.map((w) => w.host)).size >= 3, `app servers seen: ${[...new Set(seen.map((w) => w.host))].join()}`);
+    });
+
+    test("3. a row written in one region is read in the other; both masters take writes without key collisions", () => {
+        const [a, b] = state.entryPoints;
+        const key = `e2e-${Date.now()}`;
+        const wa = JSON.parse(clientGet(state, a!.ipv4, `/whoami.json?write=0&key=${key}-a&value=A`).body) as { region: string; db: { kv: { id: number } } };
+        const wb = JSON.parse(clientGet(state, b!.ipv4, `/whoami.json?write=0&key=${key}-b&value=B`).body) as { region: string; db: { kv: { id: number } } };
+        assert.notEqual(wa.region, wb.region);
+        assert.notEqual(wa.db.kv.id % 16, wb.db.kv.id % 16, "each master has its own auto-increment offset");
+        const t = Date.now();
+        let seenMs = -1;
+        while (Date.now() - t < 10_000) {
+            const r = JSON.parse(clientGet(state, b!.ipv4, `/whoami.json?write=0&read=${key}-a`).body) as { db: { read?: { found: boolean } } };
+            if (r.db.read?.found) {
+                seenMs = Date.now() - t;
+                break;
+            }
+        }
+        assert.ok(seenMs >= 0, "the row written through region A never appeared through region B within 10 s");
+        figure(`cross-region read-after-write visible after ${seenMs} ms (bound 10 s)`);
+        const back = JSON.parse(clientGet(state, a!.ipv4, `/whoami.json?write=0&read=${key}-b`).body) as { db: { read?: { found: boolean } } };
+        for (let i = 0; i < 50 && !back.db.read?.found; i++) Object.assign(back, JSON.parse(clientGet(state, a!.ipv4, `/whoami.json?write=0&read=${key}-b`).body));
+        assert.ok(back.db.read?.found, "and the other way round");
+    });
+
+    test("4. HAProxy killed on the load balancer holding an entry point: 0 failed page loads", async () => {
+        waitAllServersUp(state);
+        const fabric = openFabric(LAB_PREFIX);
+        const entry = state.entryPoints[0]!;
+        const holder = reservedIpHolder(fabric, entry.ipv4)!;
+        assert.equal(inHost(state, holder, "systemctl kill --signal=SIGKILL haproxy; systemctl stop haproxy").code, 0);
+        try {
+            const [port] = probeFrom<{ result: string }[]>(state.clientNetns, { mode: "ports", targets: [{ host: entry.ipv4, port: 80 }], timeoutMs: 2000 });
+            assert.equal(port!.result, "refused", "the dead entry point refuses connections");
+            const loads = [];
+            for (let i = 0; i < 10; i++) loads.push(await freshLoad(state));
+            const failed = loads.filter((l) => !l.ok);
+            figure(`haproxy killed on ${holder}: ${loads.length} fresh page loads, ${failed.length} failed, load time mean ${stats(loads.map((l) => l.ms)).mean} ms max ${stats(loads.map((l) => l.ms)).max} ms`);
+            assert.equal(failed.length, 0, failed.map((f) => f.error).join("; "));
+            assert.ok(loads.every((l) => l.who!.region !== entry.region), "every load was served by the surviving entry point");
+        } finally {
+            inHost(state, holder, "systemctl start haproxy");
+        }
+    });
+
+    test("5. an entry point's host blackholed (no RST): 0 failed page loads, extra load time measured", async () => {
+        const fabric = openFabric(LAB_PREFIX);
+        const entry = state.entryPoints[0]!;
+        const holder = reservedIpHolder(fabric, entry.ipv4)!;
+        waitAllServersUp(state);
+        const baseline = [];
+        for (let i = 0; i < 8; i++) baseline.push(await freshLoad(state));
+        assert.ok(baseline.every((l) => l.ok));
+        await blackhole(fabric, holder);
+        try {
+            const loads = [];
+            for (let i = 0; i < 12; i++) loads.push(await freshLoad(state));
+            const failed = loads.filter((l) => !l.ok);
+            const b = stats(baseline.map((l) => l.ms));
+            const f = stats(loads.map((l) => l.ms));
+            figure(`${holder} blackholed: ${loads.length} fresh page loads, ${failed.length} failed; load time mean ${f.mean} ms max ${f.max} ms vs ${b.mean} ms / ${b.max} ms healthy (extra mean ${f.mean - b.mean} ms, worst ${f.max - b.max} ms)`);
+            assert.equal(failed.length, 0, failed.map((x) => x.error).join("; "));
+        } finally {
+            await unblackhole(fabric, holder);
+        }
+    });
+
+    test("6. one app server stopped under a steady request stream: 0 failed requests", async () => {
+        waitAllServersUp(state);
+        const entry = state.entryPoints[0]!;
+        const victim = state.hosts.find((h) => h.role === "app" && h.region === entry.region)!;
+        const stream = probeFromAsync<{ ok: number; failed: number; errors: string[]; latenciesMs: number[] }>(state.clientNetns, {
+            mode: "stream", host: entry.ipv4, hostHeader: state.siteName, path: "/whoami.json?write=0", count: 120, intervalMs: 50, timeoutMs: 15_000,
+        });
+        // The probe runs in a child process; stop the server a second into its stream.
+        const stopper = new Promise<void>((resolve) => setTimeout(() => {
+            inHost(state, victim.name, "systemctl stop nginx php8.2-fpm");
+            resolve();
+        }, 1000));
+        try {
+            const [r] = await Promise.all([stream, stopper]);
+            figure(`app server ${victim.name} stopped during ${r.ok + r.failed} requests at 20/s: ${r.failed} failed, p50 ${[...r.latenciesMs].sort((a, b) => a - b)[Math.floor(r.latenciesMs.length / 2)]} ms, max ${Math.max(...r.latenciesMs)} ms`);
+            assert.equal(r.failed, 0, r.errors.join("; "));
+        } finally {
+            inHost(state, victim.name, "systemctl start php8.2-fpm nginx");
+        }
+    });
+
+    test("7. from the client, only 80 (and 443, closed until HTTPS) of the entry points answer", () => {
+        const targets = [
+            ...state.entryPoints.flatMap((e) => [80, 443, 22, 3306, 11211, 8404].map((port) => ({ host: e.ipv4, port }))),
+            ...state.hosts.flatMap((h) => [80, 22, 3306, 11211].map((port) => ({ host: h.publicIpv4, port }))),
+        ];
+        const results = probeFrom<{ host: string; port: number; result: string }[]>(state.clientNetns, { mode: "ports", targets, timeoutMs: 1500 });
+        const lbPublic = new Set(state.hosts.filter((h) => h.role === "lb").map((h) => h.publicIpv4));
+        const entries = new Set(state.entryPoints.map((e) => e.ipv4));
+        for (const r of results) {
+            const web = (entries.has(r.host) || lbPublic.has(r.host)) && (r.port === 80 || r.port === 443);
+            if (web && r.port === 80) assert.equal(r.result, "open", `${r.host}:${r.port}`);
+            else if (web) assert.equal(r.result, "refused", `${r.host}:443 passes the firewall (nothing listens before HTTPS)`);
+            else assert.equal(r.result, "timeout", `${r.host}:${r.port} must be filtered from the internet, got ${r.result}`);
+        }
+        // The admin host may SSH; the client (not in adminCidrs) may not (checked above).
+        const lb = state.hosts.find((h) => h.role === "lb")!;
+        const [ssh] = probeFrom<{ result: string }[]>(state.adminNetns, { mode: "ports", targets: [{ host: lb.publicIpv4, port: 22 }], timeoutMs: 2000 });
+        assert.equal(ssh!.result, "open");
+    });
+
+    test("8. `up` again on a running lab is safe: the site serves again afterwards", () => {
+        const again = cli("up");
+        assert.equal(again.code, 0, again.out.slice(-3000));
+        state = JSON.parse(cli("status", "--json").out) as LabState;
+        for (const e of state.entryPoints) assert.equal(clientGet(state, e.ipv4, "/lb-health").status, 200);
+        figure(`second up: ${state.bringUpSeconds.toFixed(1)} s`);
+    });
+});
