@@ -5,8 +5,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   haproxy keepalived nginx-light php-fpm php-memcached php-mysql php-cli mariadb-server mariadb-client memcached
-  lsyncd rsync openssh-client openssh-server shellcheck cloud-init jq curl
-  systemd-container debootstrap bind9 bind9-dnsutils nftables iproute2 conntrack netcat-openbsd
+  lsyncd rsync lua5.3 openssh-client openssh-server shellcheck cloud-init jq curl util-linux procps
+  systemd-container debootstrap bind9 bind9-utils bind9-dnsutils nftables iproute2 conntrack ethtool iputils-ping netcat-openbsd
   chromium
 )
 missing=()

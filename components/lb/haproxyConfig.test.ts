@@ -107,7 +107,7 @@ describe("renderHaproxyConfig semantics", () => {
     const be = section(cfg, "backend app");
     assert.ok(be.includes("retries 3"));
     assert.ok(be.some((l) => /^option redispatch\b/.test(l)));
-    assert.ok(be.includes("retry-on conn-failure empty-response response-timeout"));
+    assert.ok(be.includes("retry-on conn-failure empty-response response-timeout 502 503 504"));
     assert.ok(be.includes("http-request disable-l7-retry if !METH_GET !METH_OPTIONS"));
   });
 
@@ -319,6 +319,31 @@ describe("haproxy behaviour with the rendered config", () => {
     const post = await httpRequest(`${stack.url}/order`, { method: "POST", body: "x=1" });
     assert.equal(post.status, 502);
     assert.deepEqual(dropped, ["GET", "POST"], "the POST reached a server exactly once");
+  });
+
+  test("a 502 from a server going down is replayed on another for GET, passed through for POST", async () => {
+    const stack = await startStack([
+      { name: "a", host: "127.0.0.2", backup: false },
+      { name: "b", host: "127.0.0.3", backup: false },
+    ]);
+    const answered502: string[] = [];
+    for (const app of stack.apps) {
+      app.hook = (req, res) => {
+        // Each server answers its first /going-down GET and every POST with 502, as nginx does
+        // once PHP-FPM has stopped.
+        if (req.method === "POST" || (req.url === "/going-down" && !answered502.includes(`GET ${app.name}`))) {
+          answered502.push(`${req.method} ${app.name}`);
+          res.writeHead(502).end("bad gateway");
+          return true;
+        }
+        return false;
+      };
+    }
+    const get = await httpRequest(`${stack.url}/going-down`);
+    assert.equal(get.status, 200, "the GET was replayed on the other server");
+    const post = await httpRequest(`${stack.url}/order`, { method: "POST", body: "x=1" });
+    assert.equal(post.status, 502);
+    assert.equal(answered502.filter((x) => x.startsWith("POST")).length, 1, "the POST reached a server exactly once");
   });
 
   test("forwarding headers and health-check requests", async () => {

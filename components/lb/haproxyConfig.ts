@@ -267,7 +267,9 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     // memcached, so any server will do, and retrying another server skips the
     // 1 s turn-around delay HAProxy applies before retrying the same one.
     "    option redispatch 1",
-    "    retry-on conn-failure empty-response response-timeout",
+    // 502/503/504 too: a server shutting down (nginx up, PHP-FPM already gone) answers 502
+    // to a request another server would have served (measured in the lab).
+    "    retry-on conn-failure empty-response response-timeout 502 503 504",
     // A request that reached a server may have had side effects: only
     // idempotent methods are replayed. Connection failures (request never
     // sent) stay retryable for every method.
