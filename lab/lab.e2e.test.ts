@@ -99,6 +99,20 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         for (const role of ["lb", "app", "db", "cache"]) assert.ok(state.hosts.some((h) => h.role === role), role);
     });
 
+    test("keepalived elects exactly one MASTER per region, over the VXLAN link through the firewalls", () => {
+        for (const region of new Set(state.hosts.map((h) => h.region))) {
+            const lbs = state.hosts.filter((h) => h.role === "lb" && h.region === region);
+            let masters: string[] = [];
+            for (let i = 0; i < 20; i++) {
+                // The MASTER holds the VRRP marker address on lo (components/lb/keepalivedConfig.ts).
+                masters = lbs.filter((h) => /inet 169\.254\.254\.\d+\/32/.test(inHost(state, h.name, "ip -4 addr show dev lo").out)).map((h) => h.name);
+                if (masters.length === 1) break;
+                spawnSync("sleep", ["0.5"]);
+            }
+            assert.equal(masters.length, 1, `${region}: MASTERs ${masters.join(", ") || "none"}`);
+        }
+    });
+
     test("1. the page loads through the round-robin name, and fresh loads reach both regions", async () => {
         const regions = new Set<string>();
         let loads = 0;

@@ -34,6 +34,11 @@ export interface LoadBalancerTierArgs extends Omit<TierArgs, "regions" | "perReg
     readonly virtualRouterId?: number;
 }
 
+/** A restart that, when it fails, shows the unit's journal in the `pulumi up` error. */
+function restartOrExplain(unit: string, verb = "restart"): string {
+    return `systemctl ${verb} ${unit} || { journalctl -u ${unit} -n 30 --no-pager >&2; exit 1; }`;
+}
+
 const HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
 const KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf";
 const LINK_UNIT = `/etc/systemd/system/${VRRP_LINK_UNIT}`;
@@ -129,12 +134,12 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
             const commands: WiredCommand[] = [
                 { run: `haproxy -c -q -f ${HAPROXY_CFG}` },
                 { run: "systemctl enable haproxy" },
-                { run: "systemctl reload-or-restart haproxy", when: [HAPROXY_CFG] },
+                { run: restartOrExplain("haproxy", "reload-or-restart"), when: [HAPROXY_CFG] },
                 ...(pair ? [
                     { run: "systemctl daemon-reload", when: [LINK_UNIT, KEEPALIVED_DROPIN] },
                     { run: `systemctl enable ${VRRP_LINK_UNIT} keepalived` },
-                    { run: `systemctl restart ${VRRP_LINK_UNIT}`, when: [LINK_UNIT] },
-                    { run: "systemctl restart keepalived", when: [LINK_UNIT, KEEPALIVED_DROPIN, KEEPALIVED_CONF] },
+                    { run: restartOrExplain(VRRP_LINK_UNIT), when: [LINK_UNIT] },
+                    { run: restartOrExplain("keepalived"), when: [LINK_UNIT, KEEPALIVED_DROPIN, KEEPALIVED_CONF] },
                     { run: "systemctl start keepalived" },
                 ] : []),
             ];

@@ -53,7 +53,7 @@ export function renderVrrpLinkUnit(s: VrrpLinkSettings): string {
         "RemainAfterExit=yes",
         `ExecStartPre=-/usr/sbin/ip link del ${VRRP_LINK_INTERFACE}`,
         `ExecStart=/usr/sbin/ip link add ${VRRP_LINK_INTERFACE} type vxlan id ${vni} local ${s.privateAddress} remote ${s.peerAddress} dstport ${VRRP_LINK_PORT} dev ${dev}`,
-        `ExecStart=/usr/sbin/ip addr add ${vrrpLinkAddress(s.side)}/30 dev ${VRRP_LINK_INTERFACE}`,
+        `ExecStart=/usr/sbin/ip addr replace ${vrrpLinkAddress(s.side)}/30 dev ${VRRP_LINK_INTERFACE}`,
         `ExecStart=/usr/sbin/ip link set ${VRRP_LINK_INTERFACE} up`,
         `ExecStop=/usr/sbin/ip link del ${VRRP_LINK_INTERFACE}`,
         "",

@@ -73,7 +73,7 @@ describe("renderFirewallNft", () => {
     const inbound = chain(text, "input");
     assert.deepEqual(inbound.slice(0, 6), [
       "type filter hook input priority filter; policy drop;",
-      'iif "lo" accept',
+      'iifname != { "eth0", "eth1" } accept',
       "ct state established,related accept",
       "ct state invalid drop",
       "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept",

@@ -152,6 +152,9 @@ function dedupe(lines: string[]): string[] {
  * IPv6 neighbour discovery is always allowed: DO filters outside the
  * droplet, where it never sees ND.
  */
+/** The droplet's own network interfaces (public, private), the only ones a cloud firewall filters. */
+export const DROPLET_NICS = ["eth0", "eth1"] as const;
+
 export function renderFirewallNft(input: FirewallRenderInput): string {
   const applying = firewallsForDroplet(input.droplet, input.firewalls);
   const header = [
@@ -183,7 +186,9 @@ export function renderFirewallNft(input: FirewallRenderInput): string {
     return [
       `  chain ${name} {`,
       `    type filter hook ${name} priority filter; policy drop;`,
-      `    ${name === "input" ? "iif" : "oif"} "lo" accept`,
+      // A cloud firewall sits outside the droplet and sees only its NICs: traffic on lo or on
+      // links the droplet builds itself (e.g. VRRP inside the LBs' VXLAN) is not its business.
+      `    ${name === "input" ? "iifname" : "oifname"} != { ${DROPLET_NICS.map((n) => `"${n}"`).join(", ")} } accept`,
       "    ct state established,related accept",
       "    ct state invalid drop",
       "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept",
