@@ -214,3 +214,23 @@ describe("the stack component", () => {
         assert.equal([...scaled.keys()].filter((n) => n.includes("-app-")).length, 6);
     });
 });
+
+describe("with ipv6 on", () => {
+    test("each region publishes its reserved IPv6 as AAAA, and the LBs listen on it", async () => {
+        const { model } = await runIndex({ ...PROD, "dns-rr-ha:ipv6": "true" });
+        const v6 = model.ofKind("ReservedIpv6");
+        assert.equal(v6.length, 2);
+        const aaaa = model.ofKind("DnsRecord").filter((r) => r.inputs.type === "AAAA");
+        assert.deepEqual(new Set(aaaa.map((r) => r.inputs.value)), new Set(v6.map((r) => r.state.ip)));
+        assert.ok(aaaa.every((r) => r.inputs.name === "www" && r.inputs.ttl === 30));
+        assert.equal(model.ofKind("ReservedIpv6Assignment").length, 2);
+        for (const d of droplets(model)) assert.equal(d.inputs.ipv6, true);
+        for (const lb of droplets(model, "lb")) {
+            const files = wiringFiles(wiringOf(model, lb).inputs.stdin as string);
+            assert.match(files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")!.content, /bind :::80 v6only/);
+            const unit = files.find((f) => f.path.endsWith("dns-rr-ha-reserved-ipv6.service"))!;
+            const r = checkWith("systemd-analyze", ["verify", "--man=no", "{}"], unit.content, "dns-rr-ha-reserved-ipv6.service");
+            assert.equal(r.status, 0, r.output);
+        }
+    });
+});

@@ -103,6 +103,15 @@ describe("renderHaproxyConfig semantics", () => {
     assert.doesNotMatch(cfg, /bind\s+(\*|0\.0\.0\.0|::)?:8404/);
   });
 
+  test("with ipv6, the public frontend also listens on every IPv6 address, and haproxy -c accepts it", async () => {
+    const text = renderHaproxyConfig({ ...base, ipv6: true });
+    assert.match(text, /^    bind :::80 v6only$/m);
+    assert.doesNotMatch(renderHaproxyConfig(base), /bind :::/);
+    const r = await haproxyCheck(text);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.throws(() => renderHaproxyConfig({ ...base, ipv6: true, bindAddress: "127.0.0.1" }), /HaproxySettings\.ipv6/);
+  });
+
   test("retries, redispatch and idempotent-only L7 retries", () => {
     const be = section(cfg, "backend app");
     assert.ok(be.includes("retries 3"));

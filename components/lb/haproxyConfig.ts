@@ -69,6 +69,8 @@ export interface HaproxySettings {
   readonly servers: readonly HaproxyServer[];
   /** Address the public frontend binds: `"*"` (default; the reserved IP is NATed to eth0) or an IPv4 (tests use 127.0.0.1). */
   readonly bindAddress?: string;
+  /** Also listen on every IPv6 address (the reserved IPv6 sits on lo); only with bindAddress "*". */
+  readonly ipv6?: boolean;
   /** Public HTTP port (default 80). */
   readonly httpPort?: number;
   /** Port of the private stats/health listener (default 8404). */
@@ -150,6 +152,7 @@ export function validateHaproxySettings(s: HaproxySettings): void {
   assertHostname(`${f}.siteName`, s.siteName);
   assertIPv4(`${f}.privateAddress`, s.privateAddress);
   if (s.bindAddress !== undefined && s.bindAddress !== "*") assertIPv4(`${f}.bindAddress`, s.bindAddress);
+  if (s.ipv6 && (s.bindAddress ?? "*") !== "*") fail(`${f}.ipv6`, `needs ${f}.bindAddress "*" (got ${JSON.stringify(s.bindAddress)}): IPv6 listens on every address`);
   const httpPort = s.httpPort ?? HAPROXY_DEFAULTS.httpPort;
   const statsPort = s.statsPort ?? HAPROXY_DEFAULTS.statsPort;
   assertPort(`${f}.httpPort`, httpPort);
@@ -243,6 +246,7 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     "",
     "frontend public",
     `    bind ${bind}:${httpPort}`,
+    ...(s.ipv6 ? [`    bind :::${httpPort} v6only`] : []),
     `    maxconn ${maxconn}`,
     // Answered by HAProxy itself: DNS health probes and keepalived's check
     // use it, so it must go 503 when this LB cannot reach any app server.

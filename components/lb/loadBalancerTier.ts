@@ -40,6 +40,30 @@ function restartOrExplain(unit: string, verb = "restart"): string {
 }
 
 const HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
+const RESERVED_IPV6_UNIT = "dns-rr-ha-reserved-ipv6.service";
+const IPV6_UNIT = `/etc/systemd/system/${RESERVED_IPV6_UNIT}`;
+
+/** Puts the reserved IPv6 on lo (as a /128), so HAProxy's IPv6 listener receives what DigitalOcean routes here. */
+export function renderReservedIpv6Unit(address: string): string {
+    if (!/^[0-9a-f:]+$/i.test(address) || !address.includes(":")) throw new Error(`reserved IPv6 "${address}" is not an IPv6 address`);
+    return [
+        "[Unit]",
+        "Description=dns-rr-ha reserved IPv6 on lo",
+        "After=network-online.target",
+        "Wants=network-online.target",
+        "Before=haproxy.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        `ExecStart=/usr/sbin/ip -6 addr replace ${address}/128 dev lo`,
+        `ExecStop=/usr/sbin/ip -6 addr del ${address}/128 dev lo`,
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+}
 const KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf";
 const LINK_UNIT = `/etc/systemd/system/${VRRP_LINK_UNIT}`;
 const KEEPALIVED_DROPIN = "/etc/systemd/system/keepalived.service.d/50-dns-rr-ha.conf";
@@ -54,6 +78,8 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
     /** The reserved IP: the address the round-robin record publishes. */
     public readonly reservedIp: pulumi.Output<string>;
     public readonly reservedIpUrn: pulumi.Output<string>;
+    /** The reserved IPv6 published as AAAA, when `ipv6` is on. */
+    public readonly reservedIpv6: pulumi.Output<string> | undefined;
     /** URL answering 200 while this entry point can reach at least one app server. */
     public readonly healthUrl: pulumi.Output<string>;
     public readonly hosts: TierHost[];
@@ -92,12 +118,20 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
             ignoreChanges: pair ? ["dropletId"] : [],
         });
         this.reservedIp = ip.ipAddress;
+        const ip6 = args.ipv6 ? new digitalocean.ReservedIpv6(`${name}-ipv6`, { regionSlug: this.region }, { parent: this }) : undefined;
+        if (ip6) {
+            new digitalocean.ReservedIpv6Assignment(`${name}-ipv6-assignment`, {
+                ip: ip6.ip,
+                dropletId: this.hosts[0]!.id.apply(Number),
+            }, { parent: this, ignoreChanges: pair ? ["dropletId"] : [] });
+        }
+        this.reservedIpv6 = ip6?.ip;
         this.reservedIpUrn = ip.reservedIpUrn;
         this.healthUrl = pulumi.interpolate`http://${ip.ipAddress}${LB_HEALTH_URI}`;
 
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
         this.wiring = this.hosts.map((host, side) => {
-            const files = pulumi.all([args.backends, privateIps, ip.ipAddress]).apply(([backends, ips, reservedIp]): WiredFile[] => {
+            const files = pulumi.all([args.backends, privateIps, ip.ipAddress, ip6?.ip]).apply(([backends, ips, reservedIp, reservedIpv6]): WiredFile[] => {
                 const self = ips[side]!;
                 const haproxy: WiredFile = {
                     path: HAPROXY_CFG,
@@ -107,13 +141,17 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                         privateAddress: self,
                         healthPath: args.healthPath,
                         servers: appServersForRegion(this.region, backends.map((b) => ({ ...b, port: PORTS.http }))),
+                        ipv6: reservedIpv6 !== undefined,
                     }),
                 };
-                if (!pair) return [haproxy];
+                // DigitalOcean routes a reserved IPv6 to its droplet but configures nothing inside it.
+                const v6: WiredFile[] = reservedIpv6 === undefined ? [] : [{ path: IPV6_UNIT, mode: "0644", content: renderReservedIpv6Unit(reservedIpv6) }];
+                if (!pair) return [haproxy, ...v6];
                 const peer = ips[1 - side]!;
                 const s = side as 0 | 1;
                 return [
                     haproxy,
+                    ...v6,
                     { path: LINK_UNIT, mode: "0644", content: renderVrrpLinkUnit({ privateAddress: self, peerAddress: peer, side: s }) },
                     { path: KEEPALIVED_DROPIN, mode: "0644", content: renderKeepalivedDropIn() },
                     {
@@ -132,6 +170,11 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                 ];
             });
             const commands: WiredCommand[] = [
+                ...(args.ipv6 ? [
+                    { run: "systemctl daemon-reload", when: [IPV6_UNIT] },
+                    { run: `systemctl enable ${RESERVED_IPV6_UNIT}` },
+                    { run: restartOrExplain(RESERVED_IPV6_UNIT), when: [IPV6_UNIT] },
+                ] : []),
                 { run: `haproxy -c -q -f ${HAPROXY_CFG}` },
                 { run: "systemctl enable haproxy" },
                 { run: restartOrExplain("haproxy", "reload-or-restart"), when: [HAPROXY_CFG] },
@@ -150,6 +193,6 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                 commands,
             }, { parent: this, dependsOn: [host.droplet] });
         });
-        this.registerOutputs({ reservedIp: this.reservedIp, healthUrl: this.healthUrl });
+        this.registerOutputs({ reservedIp: this.reservedIp, reservedIpv6: this.reservedIpv6, healthUrl: this.healthUrl });
     }
 }

@@ -115,7 +115,7 @@ export class HaStack extends pulumi.ComponentResource {
             createDomain: settings.createDomain,
             recordName: settings.recordName,
             ttl: settings.ttl,
-            entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp })),
+            entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp, ...(lb.reservedIpv6 ? { ipv6: lb.reservedIpv6 } : {}) })),
         }, { parent: this });
 
         new Monitoring(`${name}-mon`, {

@@ -118,6 +118,12 @@ export class DigitalOceanModel {
                 state = { ...inputs, ipAddress: ip, reservedIpUrn: `do:reservedip:${ip}`, urn: `do:reservedip:${ip}` };
                 break;
             }
+            case "ReservedIpv6": {
+                const ip = `2001:db8:${(this.reservedCount++).toString(16)}::1`;
+                id = ip;
+                state = { ...inputs, ip, reservedIpv6Urn: `do:reservedipv6:${ip}`, urn: `do:reservedipv6:${ip}` };
+                break;
+            }
             case "Volume":
                 id = this.uuid();
                 state = { ...inputs, name: inputs.name ?? `${name}-${id.slice(0, 7)}`.toLowerCase(), volumeUrn: `do:volume:${id}`, urn: `do:volume:${id}` };
