@@ -33,6 +33,18 @@ export function vrrpLinkAddress(side: 0 | 1): string {
 
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 
+/** The shell commands that (re)create the link, in order; safe to run again. */
+export function vrrpLinkCommands(s: VrrpLinkSettings): string[] {
+    const vni = s.vni ?? 4242;
+    const dev = s.underlayInterface ?? "eth1";
+    return [
+        `{ ip link del ${VRRP_LINK_INTERFACE} 2>/dev/null || true; }`,
+        `ip link add ${VRRP_LINK_INTERFACE} type vxlan id ${vni} local ${s.privateAddress} remote ${s.peerAddress} dstport ${VRRP_LINK_PORT} dev ${dev}`,
+        `ip addr replace ${vrrpLinkAddress(s.side)}/30 dev ${VRRP_LINK_INTERFACE}`,
+        `ip link set ${VRRP_LINK_INTERFACE} up`,
+    ];
+}
+
 export function renderVrrpLinkUnit(s: VrrpLinkSettings): string {
     if (!IPV4.test(s.privateAddress)) throw new Error(`VrrpLinkSettings.privateAddress "${s.privateAddress}" must be an IPv4 address`);
     if (!IPV4.test(s.peerAddress)) throw new Error(`VrrpLinkSettings.peerAddress "${s.peerAddress}" must be an IPv4 address`);
@@ -51,10 +63,9 @@ export function renderVrrpLinkUnit(s: VrrpLinkSettings): string {
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
-        `ExecStartPre=-/usr/sbin/ip link del ${VRRP_LINK_INTERFACE}`,
-        `ExecStart=/usr/sbin/ip link add ${VRRP_LINK_INTERFACE} type vxlan id ${vni} local ${s.privateAddress} remote ${s.peerAddress} dstport ${VRRP_LINK_PORT} dev ${dev}`,
-        `ExecStart=/usr/sbin/ip addr replace ${vrrpLinkAddress(s.side)}/30 dev ${VRRP_LINK_INTERFACE}`,
-        `ExecStart=/usr/sbin/ip link set ${VRRP_LINK_INTERFACE} up`,
+        // One process, not ExecStartPre plus three ExecStart lines: fewer spawns, and systemd on
+        // cgroup v1 has been seen losing the unit's cgroup between two quick ones (219/CGROUP).
+        `ExecStart=/bin/sh -c '${vrrpLinkCommands(s).join(" && ")}'`,
         `ExecStop=/usr/sbin/ip link del ${VRRP_LINK_INTERFACE}`,
         "",
         "[Install]",

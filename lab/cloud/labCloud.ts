@@ -116,7 +116,14 @@ export class LabCloud {
                 return;
             case "Command": {
                 const host = this.hostByAddress(r.inputs.connection.host);
-                const result = await runOverSsh({ fromNetns: hostNetnsName(this.opts.fabric.prefix, "admin"), host: r.inputs.connection.host, user: r.inputs.connection.user ?? "root", keyFile: this.writeKey(r.inputs.connection.privateKey) }, r.inputs.create, r.inputs.stdin);
+                const target = { fromNetns: hostNetnsName(this.opts.fabric.prefix, "admin"), host: r.inputs.connection.host, user: r.inputs.connection.user ?? "root", keyFile: this.writeKey(r.inputs.connection.privateKey) };
+                let result = await runOverSsh(target, r.inputs.create, r.inputs.stdin);
+                // systemd inside a container on this host's cgroup v1 now and then loses a unit's
+                // cgroup while spawning (219/CGROUP). Lab-only; the wiring is idempotent, so run it again.
+                for (let retry = 1; retry <= 2 && result.code !== 0 && /219\/CGROUP|Failed at step CGROUP/.test(result.stderr); retry++) {
+                    this.opts.log(`! ${host.name}: systemd hit 219/CGROUP (a lab container hiccup); running its idempotent wiring again (${retry}/2)`);
+                    result = await runOverSsh(target, r.inputs.create, r.inputs.stdin);
+                }
                 if (result.code !== 0) {
                     throw new Error(`wiring ${r.name} on ${host.name} failed (exit ${result.code}):\n${result.stderr.split("\n").slice(-25).join("\n")}`);
                 }
