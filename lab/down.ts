@@ -18,7 +18,7 @@ export async function labDown(opts: { log: (line: string) => void }): Promise<vo
     const report = await destroyAll(LAB_PREFIX);
     await destroyFabric(LAB_PREFIX).catch(() => undefined);
     log(`removed ${report.namespaces.length} network namespace(s), stopped ${report.killedPids.length} leftover process(es)`);
-    for (const dir of ["hosts", "volumes", "dns"]) fs.rmSync(path.join(LAB_DIR, dir), { recursive: true, force: true });
+    for (const dir of ["hosts", "volumes", "dns", "doapi"]) fs.rmSync(path.join(LAB_DIR, dir), { recursive: true, force: true });
     fs.rmSync(LAB_STATE_FILE, { force: true });
     log("lab is down");
 }

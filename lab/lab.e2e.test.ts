@@ -256,6 +256,24 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         assert.equal(ssh!.result, "open");
     });
 
+    test("the metadata service answers each droplet, and the lab API moves a reserved IP for the stack's own takeover script", () => {
+        for (const h of state.hosts.slice(0, 3)) {
+            const id = inHost(state, h.name, "curl -s -m 3 http://169.254.169.254/metadata/v1/hostname").out.trim();
+            assert.equal(id, h.name, `metadata of ${h.name}`);
+        }
+        const fabric = openFabric(LAB_PREFIX);
+        const entry = state.entryPoints[1]!;
+        const holder = reservedIpHolder(fabric, entry.ipv4)!;
+        const standby = state.hosts.find((h) => h.role === "lb" && h.region === entry.region && h.name !== holder)!;
+        // Token delivery to the LBs is the failover issue's work; here the token is handed over by hand.
+        const token = fs.readFileSync(state.doApiTokenFile, "utf8").trim();
+        const run = inHost(state, standby.name, `printf '%s\n' '${token}' > /root/lab-token && chmod 600 /root/lab-token && DO_API_URL=${state.doApiUrl} DO_TOKEN_FILE=/root/lab-token /usr/local/libexec/dns-rr-ha/reserved-ip-takeover ${entry.ipv4}; rc=$?; rm -f /root/lab-token; exit $rc`);
+        assert.equal(run.code, 0, run.out);
+        assert.equal(reservedIpHolder(fabric, entry.ipv4), standby.name);
+        for (let i = 0; i < 20 && clientGet(state, entry.ipv4, "/lb-health").status !== 200; i++) spawnSync("sleep", ["0.25"]);
+        assert.equal(clientGet(state, entry.ipv4, "/lb-health").status, 200, "the entry point serves from its new holder");
+    });
+
     test("8. `up` again on a running lab is safe: the site serves again afterwards", () => {
         const again = cli("up");
         assert.equal(again.code, 0, again.out.slice(-3000));

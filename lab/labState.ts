@@ -30,6 +30,10 @@ export interface LabState {
     readonly hosts: readonly LabHostState[];
     readonly bringUpSeconds: number;
     readonly memoryMb: number;
+    /** The lab's DigitalOcean API (reserved IP actions), reachable from droplets. */
+    readonly doApiUrl: string;
+    /** Root-only file holding the API's bearer token. */
+    readonly doApiTokenFile: string;
 }
 
 export function readLabState(file = LAB_STATE_FILE): LabState | undefined {

@@ -6,6 +6,8 @@ import { runProgram } from "./cloud/runProgram";
 import { projectName, readStackConfig } from "./cloud/stackConfig";
 import { generateEd25519KeyPair } from "./cloud/sshKeys";
 import { LabCloud } from "./cloud/labCloud";
+import { startDoApi } from "./cloud/doApi";
+import * as crypto from "crypto";
 import { createFabric, createSpecialHosts, fabricState, hostNetnsName } from "./net";
 import { ensureBaseImage } from "./image";
 import { LAB_DIR, LAB_PREFIX, LAB_STACK, PROJECT_DIR } from "./labPaths";
@@ -34,6 +36,12 @@ function operatorKey(): string {
     return fs.readFileSync(pub, "utf8").trim();
 }
 
+function writeSecret(file: string, value: string): string {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+    return file;
+}
+
 function waitHealthy(clientNetns: string, url: string, timeoutMs: number): number {
     const started = Date.now();
     while (Date.now() - started < timeoutMs) {
@@ -53,6 +61,7 @@ function table(rows: string[][]): string {
 export function describeLab(s: LabState): string {
     return [
         `site: ${s.siteUrl}  (resolve through the lab DNS ${s.dnsServer}; the browser runs in the client host)`,
+        `DigitalOcean API (lab): ${s.doApiUrl}  token in ${s.doApiTokenFile}; metadata at http://169.254.169.254 in every droplet`,
         `entry points: ${s.entryPoints.map((e) => `${e.region} ${e.ipv4}`).join(", ")}`,
         "",
         table([["HOST", "ROLE", "REGION", "PUBLIC", "PRIVATE"], ...s.hosts.map((h) => [h.name, h.role, h.region, h.publicIpv4, h.privateIpv4])]),
@@ -91,6 +100,16 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
     const plan = fabricState(fabric).plan;
     await createSpecialHosts(fabric, plan);
     const cloud = new LabCloud({ fabric, plan, rootfs: image.rootfs, labDir: LAB_DIR, log });
+    // The DigitalOcean metadata service and the API paths the stack's own agents call.
+    const doApiToken = crypto.randomBytes(24).toString("hex");
+    cloud.doApi = await startDoApi({
+        fabric,
+        stateDir: path.join(LAB_DIR, "doapi"),
+        token: doApiToken,
+        droplets: () => cloud.hosts.map((h) => ({ id: Number(h.id), name: h.name, publicIpv4: h.publicIpv4, privateIpv4: h.privateIpv4, region: h.region, tags: [...h.tags] })),
+        reservedIps: () => cloud.model.ofKind("ReservedIp").map((r) => ({ ip: r.id, region: r.inputs.region as string })),
+    });
+    log(`DigitalOcean metadata at http://169.254.169.254 in every droplet, API at ${cloud.doApi.url}`);
     const exports = await runProgram({ project, stack, config, mocks: cloud.mocks(), program });
 
     const clientNetns = hostNetnsName(LAB_PREFIX, "client");
@@ -117,7 +136,10 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         })).sort((a, b) => a.name.localeCompare(b.name)),
         bringUpSeconds: (Date.now() - t0) / 1000,
         memoryMb: Math.round(memoryKiB / 1024),
+        doApiUrl: cloud.doApi.url,
+        doApiTokenFile: writeSecret(path.join(LAB_DIR, "keys", "do-api-token"), doApiToken),
     };
+    cloud.doApi.detach();
     writeLabState(state);
     return state;
 }

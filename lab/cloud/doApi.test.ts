@@ -26,20 +26,22 @@ interface Reply {
 
 /** One HTTP request with curl from inside a netns. */
 async function httpFrom(netns: string, method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<Reply> {
-  // Body on stdout, response headers on stderr (curl's own errors only matter when it fails).
-  const args = ["-sS", "-m", "5", "-X", method, "-D", "/dev/stderr", url];
+  // Headers, a blank line, then the body, all on stdout (curl segfaults with -D /dev/stderr on a pipe).
+  const args = ["-sS", "-m", "5", "-X", method, "-D", "-", url];
   if (opts.token !== undefined) args.push("-H", `Authorization: Bearer ${opts.token}`);
   if (opts.body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", JSON.stringify(opts.body));
   const r = await runInNetns(netns, "curl", args, { allowFail: true });
   assert.equal(r.code, 0, `curl ${method} ${url} from ${netns} failed (${r.code}): ${r.stderr}`);
-  const blocks = r.stderr.trim().split(/\r?\n/);
+  const split = r.stdout.indexOf("\r\n\r\n");
+  assert.ok(split > 0, `no header block in ${JSON.stringify(r.stdout)}`);
+  const blocks = r.stdout.slice(0, split).split("\r\n");
   const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(blocks[0] ?? "")?.[1]);
   const headers: Record<string, string> = {};
   for (const line of blocks.slice(1)) {
     const i = line.indexOf(":");
     if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
-  return { status, body: r.stdout, headers };
+  return { status, body: r.stdout.slice(split + 4), headers };
 }
 
 function json<T = Record<string, unknown>>(r: Reply): T {
@@ -280,8 +282,9 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
     assert.ok(remaining > 0 && remaining < 250, `remaining ${remaining}`);
     const url = `${api.url}/v2/reserved_ips`;
     const burst = await runInNetns(ns("a2"), "curl", [
-      "-sS", "-m", "20", "-H", `Authorization: Bearer ${token}`, "-o", "/dev/null", "-w", "%{http_code}\n",
-      ...Array.from({ length: remaining }, () => url),
+      "-sS", "-m", "20", "-H", `Authorization: Bearer ${token}`, "-w", "%{http_code}\n",
+      // -o applies to one URL each.
+      ...Array.from({ length: remaining }, () => ["-o", "/dev/null", url]).flat(),
     ], { timeoutMs: 30_000 });
     const codes = burst.stdout.trim().split("\n");
     assert.deepEqual([...new Set(codes)], ["200"], "every request within the limit succeeds");

@@ -10,6 +10,7 @@ import {
 } from "../net";
 import { DnsRecord, DnsServer, startDns } from "../dns";
 import { bootHost, RunningHost } from "../host";
+import { DoApi, enableMetadataRoute } from "./doApi";
 
 /** A droplet as the lab runs it. */
 export interface LabHost {
@@ -53,6 +54,8 @@ export class LabCloud {
     private firewallChain: Promise<void> = Promise.resolve();
     private firewallDirty = false;
     private readonly keyFile: string;
+    /** The local metadata service and API; set by `up` once it runs, told of every droplet and reserved IP. */
+    public doApi: DoApi | undefined;
 
     constructor(private readonly opts: LabCloudOptions) {
         this.model = new DigitalOceanModel({ dropletPublic: opts.plan.dropletPublicRange, reserved: opts.plan.reservedRange });
@@ -132,8 +135,12 @@ export class LabCloud {
                 this.opts.log(`+ wired ${host.name} over SSH in ${took()}: ${result.stdout.trim().split("\n").pop() ?? ""}`);
                 return;
             }
+            case "ReservedIp":
+                this.doApi?.sync();
+                this.opts.log(`+ reserved IP ${r.state.ipAddress} (${r.inputs.region})`);
+                return;
             default:
-                if (["ReservedIp", "Volume", "Tag", "SshKey", "Project", "MonitorAlert", "UptimeCheck", "UptimeAlert"].includes(r.kind)) {
+                if ([ "Volume", "Tag", "SshKey", "Project", "MonitorAlert", "UptimeCheck", "UptimeAlert"].includes(r.kind)) {
                     this.opts.log(`+ ${r.kind} ${r.name}`);
                 }
         }
@@ -169,6 +176,8 @@ export class LabCloud {
             region: r.inputs.region,
             nameservers: [this.opts.plan.dnsIp],
         });
+        // 169.254.169.254 answers inside every droplet, as on DigitalOcean.
+        await enableMetadataRoute(this.opts.fabric, r.name);
         const keys = ((r.inputs.sshKeys as string[] | undefined) ?? []).map((fp) => {
             const key = this.model.ofKind("SshKey").find((k) => k.state.fingerprint === fp || k.id === fp);
             if (!key) throw new Error(`droplet ${r.name} names SSH key ${fp}, which the account does not hold`);
@@ -200,6 +209,7 @@ export class LabCloud {
             netns,
             running,
         });
+        this.doApi?.sync();
         await this.refreshFirewalls();
     }
 
