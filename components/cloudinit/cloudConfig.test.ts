@@ -1,23 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { checkWith } from "../../test/support/tools";
 import { parse } from "yaml";
 import { renderCloudConfig } from "./cloudConfig";
 
-/** Runs the real `cloud-init schema` on a user-data text; returns its exit status and output. */
-export function cloudInitSchema(userData: string): { status: number | null; output: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-"));
-    try {
-        const file = path.join(dir, "user-data");
-        fs.writeFileSync(file, userData);
-        const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
-        return { status: r.status, output: `${r.stdout}${r.stderr}` };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+/** Runs the real `cloud-init schema` on a user-data text. */
+function cloudInitSchema(userData: string): { status: number | null; output: string } {
+    return checkWith("cloud-init", ["schema", "--config-file", "{}"], userData, "user-data");
 }
 
 describe("renderCloudConfig", () => {

@@ -1,21 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { checkWith } from "../../test/support/tools";
 import { renderKeepalivedDropIn, renderVrrpLinkUnit, VRRP_LINK_UNIT, vrrpLinkAddress } from "./vrrpLink";
 
 function verify(unitText: string, name = VRRP_LINK_UNIT): { status: number | null; output: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "unit-"));
-    try {
-        const file = path.join(dir, name);
-        fs.writeFileSync(file, unitText);
-        const r = spawnSync("systemd-analyze", ["verify", "--man=no", file], { encoding: "utf8" });
-        return { status: r.status, output: `${r.stdout}${r.stderr}` };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    return checkWith("systemd-analyze", ["verify", "--man=no", "{}"], unitText, name);
 }
 
 describe("the VXLAN link carrying VRRP", () => {
