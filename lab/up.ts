@@ -110,6 +110,9 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         reservedIps: () => cloud.model.ofKind("ReservedIp").map((r) => ({ ip: r.id, region: r.inputs.region as string })),
     });
     log(`DigitalOcean metadata at http://169.254.169.254 in every droplet, API at ${cloud.doApi.url}`);
+    // What an operator sets as secrets for production: here a token of the lab's API, and its URL.
+    config[`${project}:reservedIpToken`] = doApiToken;
+    config[`${project}:digitaloceanApiUrl`] = cloud.doApi.url;
     const exports = await runProgram({ project, stack, config, mocks: cloud.mocks(), program });
 
     const clientNetns = hostNetnsName(LAB_PREFIX, "client");

@@ -234,3 +234,37 @@ describe("with ipv6 on", () => {
         }
     });
 });
+
+describe("with a reserved-IP token", () => {
+    const TOKEN = "dop_v1_0123456789abcdef0123456789abcdef";
+    test("the LB pairs get it over the wiring only, 0600, with the API URL; nowhere else", async () => {
+        const config = { ...PROD, "dns-rr-ha:reservedIpToken": TOKEN, "dns-rr-ha:digitaloceanApiUrl": "http://192.0.2.2" };
+        const { model, exports } = await runIndex(config);
+        for (const d of droplets(model)) assert.ok(!(d.inputs.userData as string).includes(TOKEN), `token in ${d.name}'s user-data`);
+        assert.ok(!JSON.stringify(exports).includes(TOKEN), "token in the stack outputs");
+        for (const lb of droplets(model, "lb")) {
+            const files = wiringFiles(wiringOf(model, lb).inputs.stdin as string);
+            const token = files.find((f) => f.path === "/etc/dns-rr-ha/do-token");
+            assert.equal(token?.content, `${TOKEN}\n`);
+            assert.equal(token?.mode, "0600");
+            assert.equal(token?.owner, "root:root");
+            assert.equal(files.find((f) => f.path === "/etc/dns-rr-ha/lb.env")?.content, "DO_API_URL=http://192.0.2.2\n");
+        }
+        for (const other of [...droplets(model, "app"), ...droplets(model, "db"), ...droplets(model, "cache")]) {
+            assert.ok(!(wiringOf(model, other).inputs.stdin as string).includes(Buffer.from(TOKEN).toString("base64").slice(0, 20)), `token sent to ${other.name}`);
+        }
+    });
+
+    test("its wiring is a secret in the graph", async () => {
+        let stack: HaStack | undefined;
+        await runWith(() => {
+            stack = new HaStack("s", { ...parseStackConfig(PROD, { namespace: "dns-rr-ha", stack: "prod", baseDir: "/" }), reservedIpToken: TOKEN });
+            return {};
+        });
+        for (const w of stack!.loadBalancers.flatMap((l) => l.wiring)) assert.equal(await pulumi.isSecret(w.stdin), true);
+    });
+
+    test("a token that is not one is refused by the config check", async () => {
+        await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:reservedIpToken": "short" }), (e: unknown) => /dns-rr-ha:reservedIpToken = \(secret, 5 characters\): must be a DigitalOcean API token/.test(String(e)) && !String(e).includes("short"));
+    });
+});

@@ -47,6 +47,9 @@ function closest(word: string, candidates: readonly string[]): string | undefine
     return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : undefined;
 }
 
+/** Keys whose values are secrets: error messages describe them without showing them. */
+const SECRET_KEYS = ["reservedIpToken"];
+
 /** Pulumi stores every config value as text; structured values are JSON. */
 function decode(value: string): unknown {
     try {
@@ -87,7 +90,9 @@ function describeIssue(namespace: string, input: unknown, issue: $ZodIssue): str
         });
     }
     const value = valueAt(input, issue.path);
-    const shown = value === undefined ? "(not set)" : JSON.stringify(value);
+    // Never echo a secret into an error message (it ends up in logs and CI output).
+    const secret = SECRET_KEYS.includes(String(issue.path[0]));
+    const shown = value === undefined ? "(not set)" : secret ? `(secret, ${String(value).length} characters)` : JSON.stringify(value);
     return [`${keyName(namespace, issue.path)} = ${shown}: ${issue.message}`];
 }
 
@@ -118,6 +123,8 @@ function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
         sshPublicKeys: cfg.sshPublicKeys,
         alertEmail: cfg.alertEmail,
         projectName: cfg.projectName ?? `${opts.namespace}-${opts.stack}`,
+        ...(cfg.reservedIpToken !== undefined ? { reservedIpToken: cfg.reservedIpToken } : {}),
+        ...(cfg.digitaloceanApiUrl !== undefined ? { digitaloceanApiUrl: cfg.digitaloceanApiUrl.replace(/\/$/, "") } : {}),
     };
 }
 

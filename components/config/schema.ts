@@ -80,6 +80,8 @@ export const stackConfigSchema = z.strictObject({
         error: "must be a list of OpenSSH public keys",
     }).min(1, { error: "needs at least one public key so an operator can reach the droplets" }),
     alertEmail: z.string().regex(EMAIL, { error: "must be an email address for alerts, e.g. \"ops@example.com\"" }),
+    reservedIpToken: z.string().regex(/^\S{16,}$/, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:reservedIpToken <token>); give it only the reserved-IP scope" }).optional(),
+    digitaloceanApiUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.:\[\]-]+\/?$/, { error: "must be the API's base URL, e.g. \"https://api.digitalocean.com\"" }).optional(),
     projectName: z.string().min(1).max(175, { error: "must be 1 to 175 characters (DigitalOcean's limit)" }).optional(),
 }).superRefine((cfg, ctx) => {
     if (cfg.vpcCidrs === undefined) return;

@@ -55,6 +55,14 @@ export interface StackSettings {
     readonly sshPublicKeys: readonly string[];
     /** Where monitoring alerts and uptime alerts are sent. */
     readonly alertEmail: string;
+    /**
+     * A DigitalOcean API token scoped to reserved IPs, handed to the load balancers (over the wiring,
+     * as a secret) so keepalived's new MASTER can move the region's reserved IP to itself.
+     * Without it, a pair of LBs fails over inside the droplets but the reserved IP stays put.
+     */
+    readonly reservedIpToken?: string;
+    /** API base URL the droplets' agents call (default DigitalOcean's); the lab points it at its own. */
+    readonly digitaloceanApiUrl?: string;
     /** Name of the DigitalOcean project grouping the stack's resources. */
     readonly projectName: string;
 }

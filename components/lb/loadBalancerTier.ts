@@ -9,6 +9,7 @@ import { WiredCommand, WiredFile } from "../wiring/wiringScript";
 import { appServersForRegion, LB_HEALTH_URI, renderHaproxyConfig } from "./haproxyConfig";
 import { renderKeepalivedConfig } from "./keepalivedConfig";
 import { lbScripts } from "./lbScripts";
+import { lbConfigFiles } from "./scriptPaths";
 import { renderKeepalivedDropIn, renderVrrpLinkUnit, VRRP_LINK_INTERFACE, VRRP_LINK_UNIT, vrrpLinkAddress } from "./vrrpLink";
 
 /** An app server HAProxy may send requests to. */
@@ -30,6 +31,16 @@ export interface LoadBalancerTierArgs extends Omit<TierArgs, "regions" | "perReg
     readonly healthPath: string;
     /** App servers of every region; those of this region take traffic, the others are backups. */
     readonly backends: pulumi.Input<Backend[]>;
+    /**
+     * With 2 LBs: what the new keepalived MASTER needs to move the reserved IP to itself through
+     * the DigitalOcean API. Without it the pair still elects a MASTER, but the IP does not move.
+     */
+    readonly failover?: {
+        /** API token scoped to reserved IPs (a secret: written 0600 on the LBs, never in user-data). */
+        readonly apiToken: pulumi.Input<string>;
+        /** API base URL (default https://api.digitalocean.com). */
+        readonly apiUrl?: string;
+    };
     /** VRRP router id of the pair, unique per VPC (default 51). */
     readonly virtualRouterId?: number;
 }
@@ -90,6 +101,9 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
         validateTierArgs("LoadBalancerTierArgs", { ...args, regions: [args.region], perRegion: args.count }, 2);
         if (args.count !== 1 && args.count !== 2) throw new Error(`LoadBalancerTierArgs.count ${String(args.count)} must be 1 or 2`);
         if (!args.healthPath.startsWith("/")) throw new Error(`LoadBalancerTierArgs.healthPath "${args.healthPath}" must start with "/"`);
+        if (args.failover?.apiUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(args.failover.apiUrl)) {
+            throw new Error(`LoadBalancerTierArgs.failover.apiUrl "${args.failover.apiUrl}" must be a base URL such as "https://api.digitalocean.com" (no path, no trailing slash)`);
+        }
         const vrid = args.virtualRouterId ?? 51;
         if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`LoadBalancerTierArgs.virtualRouterId ${vrid} must be 1-255`);
     }
@@ -109,7 +123,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
         }), (_region, n) => `${name}-${n}`);
 
         const ip = new digitalocean.ReservedIp(`${name}-ip`, { region: this.region }, { parent: this });
-        new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
+        const assignment = new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
             ipAddress: ip.ipAddress,
             dropletId: this.hosts[0]!.id.apply(Number),
         }, {
@@ -131,7 +145,8 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
 
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
         this.wiring = this.hosts.map((host, side) => {
-            const files = pulumi.all([args.backends, privateIps, ip.ipAddress, ip6?.ip]).apply(([backends, ips, reservedIp, reservedIpv6]): WiredFile[] => {
+            const token = pair && args.failover ? pulumi.secret(args.failover.apiToken) : undefined;
+            const files = pulumi.all([args.backends, privateIps, ip.ipAddress, ip6?.ip, token]).apply(([backends, ips, reservedIp, reservedIpv6, apiToken]): WiredFile[] => {
                 const self = ips[side]!;
                 const haproxy: WiredFile = {
                     path: HAPROXY_CFG,
@@ -149,9 +164,14 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                 if (!pair) return [haproxy, ...v6];
                 const peer = ips[1 - side]!;
                 const s = side as 0 | 1;
+                const takeover: WiredFile[] = apiToken === undefined ? [] : [
+                    { path: lbConfigFiles.doToken, mode: "0600", content: `${apiToken}\n` },
+                    { path: lbConfigFiles.env, mode: "0644", content: `DO_API_URL=${args.failover?.apiUrl ?? "https://api.digitalocean.com"}\n` },
+                ];
                 return [
                     haproxy,
                     ...v6,
+                    ...takeover,
                     { path: LINK_UNIT, mode: "0644", content: renderVrrpLinkUnit({ privateAddress: self, peerAddress: peer, side: s }) },
                     { path: KEEPALIVED_DROPIN, mode: "0644", content: renderKeepalivedDropIn() },
                     {
@@ -191,7 +211,8 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                 description: `load balancer ${host.name}`,
                 files,
                 commands,
-            }, { parent: this, dependsOn: [host.droplet] });
+            // keepalived starts during the wiring; its first MASTER must not race the initial assignment.
+            }, { parent: this, dependsOn: [host.droplet, assignment] });
         });
         this.registerOutputs({ reservedIp: this.reservedIp, reservedIpv6: this.reservedIpv6, healthUrl: this.healthUrl });
     }

@@ -108,7 +108,13 @@ export class HaStack extends pulumi.ComponentResource {
             siteName: this.siteName,
             healthPath: settings.app.healthPath,
             backends: this.app.servers,
+            ...(settings.reservedIpToken !== undefined ? {
+                failover: { apiToken: pulumi.secret(settings.reservedIpToken), ...(settings.digitaloceanApiUrl ? { apiUrl: settings.digitaloceanApiUrl } : {}) },
+            } : {}),
         }, { parent: this }));
+        if (settings.lb.perRegion === 2 && settings.reservedIpToken === undefined) {
+            pulumi.log.warn("dns-rr-ha:reservedIpToken is not set: each region's LB pair elects a keepalived MASTER, but cannot move the reserved IP to it. Set a token scoped to reserved IPs: pulumi config set --secret dns-rr-ha:reservedIpToken <token>", this);
+        }
 
         this.dns = new RoundRobinDns(`${name}-dns`, {
             domain: settings.domain,

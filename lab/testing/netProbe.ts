@@ -2,7 +2,7 @@
  * Runs inside a lab host's network namespace (`ip netns exec NS node --import tsx netProbe.ts JSON`)
  * and prints a JSON result: the tests' way to act as the client without leaving the lab.
  *   {"mode":"ports","targets":[{"host","port"}],"timeoutMs"}    -> [{host,port,result:"open"|"refused"|"timeout"}]
- *   {"mode":"stream","host","port","path","hostHeader","count","intervalMs","timeoutMs"} -> {ok,failed,errors,latenciesMs,bodies}
+ *   {"mode":"stream","host","port","path","hostHeader","count","intervalMs","timeoutMs"} -> {ok,failed,errors,latenciesMs,bodies,results}
  */
 import * as http from "http";
 import * as net from "net";
@@ -57,6 +57,7 @@ async function main(): Promise<unknown> {
             errors: results.filter((r) => !r.ok).map((r) => r.error),
             latenciesMs: results.map((r) => r.ms),
             bodies: results.map((r) => r.body ?? ""),
+            results: results.map((r) => r.ok),
         };
     }
     throw new Error(`unknown mode ${String(input.mode)}`);
