@@ -28,15 +28,13 @@ export function parseCidr(text: string): Cidr | undefined {
     return undefined;
 }
 
-export function isIpv4(text: string): boolean {
-    return IPV4.test(text);
-}
-
-function ipv4ToInt(address: string): number {
+/** A dotted IPv4 address as an unsigned 32-bit integer (kept in a double: JS bitwise ops are signed). */
+export function ipv4ToInt(address: string): number {
     return address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
-function intToIpv4(value: number): string {
+/** An unsigned 32-bit integer as a dotted IPv4 address. */
+export function intToIpv4(value: number): string {
     return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }
 

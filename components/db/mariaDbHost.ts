@@ -7,16 +7,7 @@
  * This module therefore rejects such CIDRs instead of guessing.
  */
 import { isIPv4 } from "node:net";
-
-/** Parse a dotted IPv4 address into an unsigned 32-bit integer. */
-function ipv4ToInt(ip: string): number {
-  return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-/** Format an unsigned 32-bit integer as a dotted IPv4 address. */
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-}
+import { intToIpv4, ipv4Netmask, ipv4ToInt } from "../config/cidr";
 
 /**
  * Convert an IPv4 CIDR (e.g. `10.10.0.0/20`) into a MariaDB host pattern
@@ -36,13 +27,11 @@ export function cidrToMariaDbHost(cidr: string): string {
     throw new Error(`cidrToMariaDbHost: prefix length of ${cidr} must be 1..32`);
   }
   const address = ipv4ToInt(match[1]);
-  const mask = 2 ** 32 - 2 ** (32 - prefix);
-  // Bitwise ops in JS are signed 32-bit, so mask arithmetic stays in doubles.
   const network = address - (address % 2 ** (32 - prefix));
   if (network !== address) {
     throw new Error(
       `cidrToMariaDbHost: ${cidr} has host bits set; MariaDB would never match it (did you mean ${intToIpv4(network)}/${prefix}?)`,
     );
   }
-  return prefix === 32 ? intToIpv4(address) : `${intToIpv4(address)}/${intToIpv4(mask)}`;
+  return prefix === 32 ? intToIpv4(address) : `${intToIpv4(address)}/${ipv4Netmask(prefix)}`;
 }
