@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { DigitalOceanModel } from "./cloud/digitalOceanModel";
-import { runProgram } from "./cloud/runProgram";
+import { programFrom, runProgram } from "./cloud/runProgram";
 import { projectName, readStackConfig } from "./cloud/stackConfig";
 import { generateEd25519KeyPair } from "./cloud/sshKeys";
 import { LabCloud } from "./cloud/labCloud";
@@ -15,13 +15,7 @@ import { LabState, readLabState, writeLabState } from "./labState";
 import { labDown } from "./down";
 import { preflight } from "./preflight";
 
-const INDEX = path.join(PROJECT_DIR, "index.ts");
-
-/** Loads the real program fresh (it declares its resources when its module runs). */
-function program(): Record<string, unknown> {
-    delete require.cache[require.resolve(INDEX)];
-    return { ...(require(INDEX) as Record<string, unknown>) };
-}
+const program = programFrom(path.join(PROJECT_DIR, "index.ts"));
 
 /** The lab operator's key, made once and kept: `up` adds it to the stack's sshPublicKeys. */
 function operatorKey(): string {

@@ -11,6 +11,17 @@ export interface RunProgramOptions {
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
+/**
+ * A program from its entry module (e.g. index.ts), loaded afresh on every call: the module
+ * declares its resources when it runs, so a cached module would declare nothing the second time.
+ */
+export function programFrom(entry: string): () => Record<string, unknown> {
+    return () => {
+        delete require.cache[require.resolve(entry)];
+        return { ...(require(entry) as Record<string, unknown>) };
+    };
+}
+
 /** Resolves an output, known or not, to its plain value (secrets unwrapped). */
 export function settle<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
     return new Promise((resolve) => pulumi.output(value).apply((v) => { resolve(v); return v; }));
@@ -20,17 +31,20 @@ export function settle<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
  * Wraps mocks so the runner knows when the program has stopped registering: the SDK gives no
  * "done" signal short of disconnecting, which would end the process's ability to run again.
  */
-function tracked(mocks: pulumi.runtime.Mocks): { mocks: pulumi.runtime.Mocks; idle: () => Promise<void>; errors: unknown[] } {
+function tracked(mocks: pulumi.runtime.Mocks): { mocks: pulumi.runtime.Mocks; idle: () => Promise<void>; failed: Promise<never>; fail: (e: unknown) => void } {
     let pending = 0;
     let calls = 0;
-    const errors: unknown[] = [];
+    let fail: (e: unknown) => void = () => undefined;
+    // Rejects with the first error a mock raised (a resource that could not be created).
+    const failed = new Promise<never>((_, reject) => { fail = reject; });
+    failed.catch(() => undefined);
     const wrap = <A, R>(fn: (a: A) => R | Promise<R>) => async (a: A): Promise<R> => {
         pending++;
         calls++;
         try {
             return await fn(a);
         } catch (e) {
-            errors.push(e);
+            fail(e);
             throw e;
         } finally {
             pending--;
@@ -53,7 +67,8 @@ function tracked(mocks: pulumi.runtime.Mocks): { mocks: pulumi.runtime.Mocks; id
     return {
         mocks: { newResource: wrap(mocks.newResource.bind(mocks)), call: wrap(mocks.call.bind(mocks)) },
         idle,
-        errors,
+        failed,
+        fail: (e) => fail(e),
     };
 }
 
@@ -67,18 +82,18 @@ export async function runProgram(opts: RunProgramOptions): Promise<Record<string
     pulumi.runtime.setAllConfig({ ...opts.config });
     const t = tracked(opts.mocks);
     await pulumi.runtime.setMocks(t.mocks, opts.project, opts.stack, false);
-    const exports = await opts.program();
-    const failure = new Promise<never>((_, reject) => {
-        const poll = setInterval(() => {
-            if (t.errors.length > 0) {
-                clearInterval(poll);
-                reject(t.errors[0]);
-            }
-        }, 20);
-        void t.idle().then(() => clearInterval(poll));
-    });
-    const resolved = await Promise.race([settle(exports as Record<string, pulumi.Input<unknown>>), failure]);
-    await Promise.race([t.idle(), failure]);
-    if (t.errors.length > 0) throw t.errors[0];
-    return resolved as Record<string, unknown>;
+    // The SDK also rejects a failed registration on a promise nobody holds; during the run that
+    // is this run's failure, not a reason to crash the process with a stack trace.
+    const onUnhandled = (reason: unknown) => t.fail(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+        const exports = await opts.program();
+        const resolved = await Promise.race([settle(exports as Record<string, pulumi.Input<unknown>>), t.failed]);
+        await Promise.race([t.idle(), t.failed]);
+        return resolved as Record<string, unknown>;
+    } finally {
+        // After a failure the SDK rethrows once its registration settles: keep listening until then.
+        await t.idle();
+        process.off("unhandledRejection", onUnhandled);
+    }
 }

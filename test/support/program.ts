@@ -1,6 +1,6 @@
 import * as path from "path";
 import { DigitalOceanModel, ModelResource } from "../../lab/cloud/digitalOceanModel";
-import { runProgram } from "../../lab/cloud/runProgram";
+import { programFrom, runProgram } from "../../lab/cloud/runProgram";
 import { readStackConfig } from "../../lab/cloud/stackConfig";
 
 export const PROJECT_DIR = path.join(__dirname, "..", "..");
@@ -19,10 +19,7 @@ export async function runIndex(config: Record<string, string>, stack = "prod"): 
         stack,
         config,
         mocks: model.mocks(),
-        program: () => {
-            delete require.cache[require.resolve(INDEX)];
-            return { ...(require(INDEX) as Record<string, unknown>) };
-        },
+        program: programFrom(INDEX),
     });
     return { model, exports };
 }
