@@ -2,8 +2,8 @@
  * The database droplet scripts (read from ./scripts), paired with their
  * install path on the droplet for cloud-init `write_files`.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
+import { DropletScript, dropletScripts } from "../droplet/dropletScripts";
 
 /** Where the database scripts are installed on a droplet (root-owned, 0755). */
 export const DB_SCRIPT_PATHS = {
@@ -20,14 +20,7 @@ export const DB_SCRIPT_SOURCES: Readonly<Record<keyof typeof DB_SCRIPT_PATHS, st
 };
 
 /** A file to install on a droplet (shape of a cloud-init write_files entry). */
-export interface DbScriptFile {
-  /** Absolute install path on the droplet. */
-  readonly path: string;
-  /** File content. */
-  readonly content: string;
-  /** Octal permission string, e.g. "0755". */
-  readonly mode: string;
-}
+export type DbScriptFile = DropletScript;
 
 /** Absolute path of the source of a script in this repository. */
 export function dbScriptSourcePath(name: keyof typeof DB_SCRIPT_PATHS): string {
@@ -36,9 +29,5 @@ export function dbScriptSourcePath(name: keyof typeof DB_SCRIPT_PATHS): string {
 
 /** Scripts to install on a database droplet via cloud-init write_files. */
 export function dbScripts(): DbScriptFile[] {
-  return (Object.keys(DB_SCRIPT_PATHS) as (keyof typeof DB_SCRIPT_PATHS)[]).map((name) => ({
-    path: DB_SCRIPT_PATHS[name],
-    content: fs.readFileSync(dbScriptSourcePath(name), "utf8"),
-    mode: "0755",
-  }));
+  return dropletScripts(path.join(__dirname, "scripts"), DB_SCRIPT_PATHS, DB_SCRIPT_SOURCES);
 }

@@ -1,3 +1,4 @@
 export * from "./roleDroplet";
 export * from "./tier";
 export * from "./sizes";
+export * from "./dropletScripts";

@@ -2,19 +2,12 @@
  * The LB helper scripts, read from ./scripts at deploy time, paired with
  * their install path on the droplet for cloud-init `write_files`.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { lbScriptPaths } from "./scriptPaths";
+import { DropletScript, dropletScripts } from "../droplet/dropletScripts";
 
 /** A file to install on a droplet (shape of a cloud-init write_files entry). */
-export interface LbScriptFile {
-  /** Absolute install path on the droplet. */
-  readonly path: string;
-  /** File content. */
-  readonly content: string;
-  /** Octal permission string, e.g. "0755". */
-  readonly mode: string;
-}
+export type LbScriptFile = DropletScript;
 
 /** Source file (under ./scripts) of each entry of {@link lbScriptPaths}. */
 export const lbScriptSources: Readonly<Record<keyof typeof lbScriptPaths, string>> = {
@@ -33,9 +26,5 @@ export function lbScriptSourcePath(name: keyof typeof lbScriptPaths): string {
  * component be writable by non-root users, which /usr/local/libexec satisfies.
  */
 export function lbScripts(): LbScriptFile[] {
-  return (Object.keys(lbScriptPaths) as (keyof typeof lbScriptPaths)[]).map((name) => ({
-    path: lbScriptPaths[name],
-    content: fs.readFileSync(lbScriptSourcePath(name), "utf8"),
-    mode: "0755",
-  }));
+  return dropletScripts(path.join(__dirname, "scripts"), lbScriptPaths, lbScriptSources);
 }
