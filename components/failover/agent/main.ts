@@ -1,0 +1,63 @@
+/**
+ * The DNS failover agent's process (bundled into one file by the program and run by systemd on
+ * every load balancer and the witness):
+ *
+ *   node dns-failover-agent.js [SETTINGS_FILE]
+ *
+ * Logs one JSON object per line to stdout (the journal): every verdict change, every decision with
+ * its vote count, every API error with the backoff chosen.
+ */
+import fs from "node:fs";
+import { DnsFailoverAgent } from "./agent";
+import { DoDnsApi, RequestBudget } from "./doDnsApi";
+import { httpRequest } from "./httpClient";
+import { probe } from "./probe";
+import { AGENT_PATHS, parseAgentSettings } from "./settings";
+import { fetchView, serveViews } from "./viewServer";
+
+function log(event: Record<string, unknown>): void {
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
+}
+
+function readToken(file: string): string | undefined {
+    try {
+        const token = fs.readFileSync(file, "utf8").trim();
+        return token === "" ? undefined : token;
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+    }
+}
+
+async function main(): Promise<void> {
+    const file = process.argv[2] ?? AGENT_PATHS.settings;
+    const settings = parseAgentSettings(fs.readFileSync(file, "utf8"), file);
+    const token = readToken(settings.tokenFile);
+    const api = token === undefined ? undefined : new DoDnsApi({
+        apiUrl: settings.apiUrl,
+        token,
+        domain: settings.domain,
+        transport: (call) => httpRequest(call, 5_000),
+        budget: new RequestBudget(settings.apiBudgetPerMinute),
+        now: Date.now,
+    });
+    const agent = new DnsFailoverAgent(settings, { now: Date.now, probe, fetchView, api, log });
+    await serveViews(settings.listen.host, settings.listen.port, () => agent.view(), () => agent.status());
+    log({
+        event: "started",
+        observer: settings.observer,
+        peers: settings.peers.map((p) => p.id),
+        entryPoints: settings.entryPoints.map((e) => `${e.region}=${e.ipv4}`),
+        mode: api ? "acting on the DigitalOcean API" : `observe only: no token in ${settings.tokenFile}`,
+    });
+    for (;;) {
+        const started = Date.now();
+        await agent.tick();
+        await new Promise((r) => setTimeout(r, Math.max(0, settings.intervalMs - (Date.now() - started))));
+    }
+}
+
+main().catch((e: unknown) => {
+    log({ event: "fatal", error: e instanceof Error ? e.message : String(e) });
+    process.exit(1);
+});
