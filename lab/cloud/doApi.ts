@@ -20,6 +20,10 @@
  *   lab rewrites with {@link DoApi.sync}; who HOLDS a reserved IP is read
  *   live from the fabric's own state, so moves made by the lab
  *   (ReservedIpAssignment), the CLI or the API are one truth.
+ * - Domain records are not in that file: the server reads and changes them
+ *   in the lab DNS server's own store (`dnsStateDir`, lab/dns's dns.json
+ *   under its flock), the store the lab's DnsRecord resources also go to, so
+ *   the `up` process and the API never overwrite each other's changes.
  * - An accepted action (201, in-progress) is applied by the server itself
  *   ~0.3 s later with assignReservedIp(openFabric(prefix), ...), then reads
  *   "completed" (or "errored"), as DigitalOcean's actions are asynchronous.
@@ -51,6 +55,8 @@ export interface DoApiOptions {
   log?: (line: string) => void;
   /** DigitalOcean's burst limit per token (default 250 requests per 60 s). */
   rateLimitPerMinute?: number;
+  /** State dir of the lab's DNS server (startDns): the domains and records the API serves and changes. Absent = no domains. */
+  dnsStateDir?: string;
 }
 
 /** A running DO API. */
@@ -161,6 +167,7 @@ export async function startDoApi(opts: DoApiOptions): Promise<DoApi> {
       rateLimitPerMinute,
       droplets: opts.droplets().map((d) => ({ ...d, ...(d.tags ? { tags: [...d.tags] } : {}) })),
       reservedIps: opts.reservedIps().map((r) => ({ ip: r.ip, region: r.region })),
+      ...(opts.dnsStateDir === undefined ? {} : { dnsStateDir: path.resolve(opts.dnsStateDir) }),
     });
   sync();
 

@@ -1,14 +1,16 @@
 /**
- * The part of DigitalOcean's public API (v2) the stack's reserved-IP
- * takeover uses, as pure request -> response logic: bearer-token auth, the
- * per-token rate limit, reserved IPs and their actions. Moving an IP is left
- * to the caller's `startMove` (the server applies it to the fabric
- * asynchronously and then finishes the action), so this file never touches
- * sockets, files or the network.
+ * The part of DigitalOcean's public API (v2) the stack's agents use (the
+ * reserved-IP takeover, the DNS failover agent), as request -> response
+ * logic: bearer-token auth, the per-token rate limit, reserved IPs and their
+ * actions, domain records (doApiDomains.ts). Moving an IP is left to the
+ * caller's `startMove` (the server applies it to the fabric asynchronously
+ * and then finishes the action) and records live in the injected
+ * `domains` store, so this file never touches sockets, files or the network.
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { ActionStore, DoAction, actionJson, regionJson } from "./doApiActions";
+import { DomainRecordStore, handleDomainRecords } from "./doApiDomains";
 import { HttpRequest, HttpResponse, jsonResponse, normalizePath } from "./doApiHttp";
 import { RateLimiter, rateLimitHeaders } from "./doApiRateLimit";
 import type { DoApiDroplet, DoApiReservedIp, DoApiState } from "./doApiState";
@@ -23,6 +25,8 @@ export interface ApiContext {
   nowMs: number;
   /** Carries out an accepted action; `dropletName` null = unassign. Must not throw. */
   startMove(action: DoAction, dropletName: string | null): void;
+  /** The lab's DNS records (domains the lab serves). */
+  domains: DomainRecordStore;
 }
 
 function error(status: number, id: string, message: string, headers: Record<string, string> = {}): HttpResponse {
@@ -110,10 +114,11 @@ function getAction(id: string, ip: string | undefined, ctx: ApiContext, headers:
 /**
  * Answers one API request. Order as DigitalOcean: authentication (401, not
  * counted), rate limit (429 with `ratelimit-*` and `retry-after`), then the
- * route (404 for unknown paths, IPs, droplets and actions; 422 for a droplet
- * in another region, a pending action on the IP or an invalid body).
+ * route (404 for unknown paths, IPs, droplets, actions, domains and records;
+ * 422 for a droplet in another region, a pending action on the IP or an
+ * invalid body). Resolves once a record change is served by DNS.
  */
-export function handleApiRequest(req: HttpRequest, ctx: ApiContext): HttpResponse {
+export async function handleApiRequest(req: HttpRequest, ctx: ApiContext): Promise<HttpResponse> {
   if (!tokenMatches(req.headers.authorization, ctx.state.token)) {
     return error(401, "unauthorized", "Unable to authenticate you");
   }
@@ -144,5 +149,8 @@ export function handleApiRequest(req: HttpRequest, ctx: ApiContext): HttpRespons
   if ((m = /^\/v2\/actions\/([0-9]+)$/.exec(path)) && method === "GET") {
     return getAction(m[1] as string, undefined, ctx, headers);
   }
-  return error(404, "not_found", NOT_FOUND, headers);
+  const query = new URL(req.path, "http://api.invalid").searchParams;
+  const fail = (status: number, id: string, message: string): HttpResponse => error(status, id, message, headers);
+  const records = await handleDomainRecords(method, path, query, req.body, { domains: ctx.domains, baseUrl: `http://${ctx.state.apiAddress}` }, headers, fail);
+  return records ?? error(404, "not_found", NOT_FOUND, headers);
 }

@@ -8,16 +8,20 @@
  * state file's `apiAddress`:80 (both /32s on the fabric's loopback), re-reads
  * the state file when it changes, reads reserved-IP holders live from the
  * fabric state, applies accepted actions with lab/net's assignReservedIp,
- * and logs each request to stdout and STATE_DIR/doapi-requests.jsonl.
+ * reads and changes domain records in the lab DNS server's store (the state
+ * file's `dnsStateDir`, under that store's lock; a change is answered once
+ * BIND serves it), and logs each request to stdout and STATE_DIR/doapi-requests.jsonl.
  */
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { readZoneRecords, updateZoneRecords } from "../dns/dnsServer";
 import { Fabric, fabricState, openFabric } from "../net/fabric";
 import { METADATA_IP } from "../net/fabricServices";
 import { assignReservedIp } from "../net/reservedIp";
 import { ActionStore, DoAction } from "./doApiActions";
 import { HttpRequest, HttpResponse, normalizePath, plainIpv4, textResponse } from "./doApiHttp";
+import { DomainRecordStore, NO_DOMAINS } from "./doApiDomains";
 import { handleMetadataRequest } from "./doApiMetadata";
 import { RateLimiter } from "./doApiRateLimit";
 import { handleApiRequest } from "./doApiRoutes";
@@ -59,6 +63,15 @@ function readBody(req: http.IncomingMessage): Promise<string | undefined> {
   });
 }
 
+/** The domain-record store the API works on: the lab DNS server's state in `dnsStateDir`. */
+export function dnsRecordStore(dnsStateDir: string | undefined): DomainRecordStore {
+  if (dnsStateDir === undefined) return NO_DOMAINS;
+  return {
+    records: (domain) => readZoneRecords(dnsStateDir, domain),
+    update: (domain, change) => updateZoneRecords(dnsStateDir, domain, change),
+  };
+}
+
 /** A running server (for tests that run it in-process). */
 export interface DoApiServer {
   close(): Promise<void>;
@@ -88,11 +101,12 @@ export async function runDoApiServer(stateFile: string): Promise<DoApiServer> {
     }, ACTION_DELAY_MS);
   };
 
-  const answer = (service: DoApiRequestRecord["service"], req: HttpRequest): HttpResponse => {
+  const answer = async (service: DoApiRequestRecord["service"], req: HttpRequest): Promise<HttpResponse> => {
     const state = loadState();
     const fab = fabricState(fabric);
     if (service === "metadata") return handleMetadataRequest(req, { state, holders: fab.reservedIps, hosts: fab.hosts, nameservers: [fab.plan.dnsIp] });
-    return handleApiRequest(req, { state, holders: fab.reservedIps, actions, limiter, nowMs: Date.now(), startMove });
+    const domains = dnsRecordStore(state.dnsStateDir);
+    return handleApiRequest(req, { state, holders: fab.reservedIps, actions, limiter, nowMs: Date.now(), startMove, domains });
   };
 
   const listener = (service: DoApiRequestRecord["service"]) => async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -103,7 +117,7 @@ export async function runDoApiServer(stateFile: string): Promise<DoApiServer> {
       const body = await readBody(req);
       response = body === undefined
         ? textResponse(413, "request body too large\n")
-        : answer(service, {
+        : await answer(service, {
           method: req.method ?? "GET",
           path: url,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])),

@@ -1,7 +1,7 @@
 /**
  * The file the lab and the DO API server process share: the lab writes the
- * account's catalog (token, droplets, reserved IPs), the server only reads
- * it. Who holds a reserved IP is NOT in here: that is the fabric's state,
+ * account's catalog (token, droplets, reserved IPs, where the DNS records
+ * live), the server only reads it. Who holds a reserved IP is NOT in here: that is the fabric's state,
  * which the server reads live (so moves made by the lab, the CLI or the API
  * itself are all seen the same way).
  */
@@ -45,6 +45,12 @@ const stateSchema = z.object({
   rateLimitPerMinute: z.number().int().positive(),
   droplets: z.array(dropletSchema),
   reservedIps: z.array(z.object({ ip: z.ipv4(), region: z.string().min(1) })),
+  /**
+   * State dir of the lab's DNS server (lab/dns): its dns.json is the one
+   * store of the account's domains and records, changed under its lock by the
+   * lab and by the API. Absent: the account has no domains (404).
+   */
+  dnsStateDir: z.string().min(1).optional(),
 });
 
 /** Contents of the shared state file. */

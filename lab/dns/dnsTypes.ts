@@ -13,7 +13,12 @@ export interface DnsRecord {
   value: string;
   /** Seconds. */
   ttl: number;
+  /** DigitalOcean's record id; the DNS server's store assigns one when it is missing. */
+  id?: number;
 }
+
+/** A record as the DNS server's store holds it: always with its id. */
+export type StoredDnsRecord = DnsRecord & { id: number };
 
 /** An authoritative zone. */
 export interface DnsZone {

@@ -1,7 +1,7 @@
 /** The lab's authoritative DNS (BIND 9 with random rrset order) and its pure renderers. */
-export type { DnsRecord, DnsRecordType, DnsZone } from "./dnsTypes";
-export type { DnsServer, StartDnsOptions } from "./dnsServer";
-export { openDns, servedSerial, startDns, stopDnsFromState } from "./dnsServer";
+export type { DnsRecord, DnsRecordType, DnsZone, StoredDnsRecord } from "./dnsTypes";
+export type { DnsServer, StartDnsOptions, ZoneChange, ZoneUpdate } from "./dnsServer";
+export { openDns, readZoneRecords, servedSerial, servedZones, startDns, stopDnsFromState, updateZoneRecords } from "./dnsServer";
 export type { NamedConfOptions } from "./namedConf";
 export { renderNamedConf, renderRndcConf } from "./namedConf";
 export type { ZoneRenderOptions } from "./zoneFile";

@@ -24,8 +24,12 @@ export function normalizeZoneName(name: string): string {
   return n;
 }
 
-/** Turns a record owner name into the zone-file form relative to the origin ("@" for the apex). */
-function ownerName(zone: string, name: string): string {
+/**
+ * Turns a record owner name into the zone-file form relative to the origin
+ * ("@" for the apex), as DigitalOcean's API names records. `zone` must be
+ * normalised ({@link normalizeZoneName}); throws for an invalid or foreign name.
+ */
+export function ownerName(zone: string, name: string): string {
   const n = name.toLowerCase();
   if (n === "@" || n === "" || n === `${zone}.`) return "@";
   if (n === "*") return "*";
