@@ -24,6 +24,11 @@ export interface LabState {
     readonly siteUrl: string;
     readonly entryPoints: readonly { region: string; ipv4: string }[];
     readonly dnsServer: string;
+    /**
+     * State dir of the lab's DNS server: the one store of the zones' records (program and DO API
+     * alike); read the records BIND serves now with lab/dns `readZoneRecords(dnsStateDir, zone)`.
+     */
+    readonly dnsStateDir: string;
     readonly clientNetns: string;
     readonly adminNetns: string;
     readonly labDir: string;

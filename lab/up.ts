@@ -9,6 +9,7 @@ import { LabCloud } from "./cloud/labCloud";
 import { startDoApi } from "./cloud/doApi";
 import * as crypto from "crypto";
 import { createFabric, createSpecialHosts, fabricState, hostNetnsName } from "./net";
+import { readZoneRecords, recordFqdn, servedZones } from "./dns";
 import { ensureBaseImage } from "./image";
 import { LAB_DIR, LAB_PREFIX, LAB_STACK, PROJECT_DIR } from "./labPaths";
 import { LabState, readLabState, writeLabState } from "./labState";
@@ -51,6 +52,24 @@ function table(rows: string[][]): string {
     return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n");
 }
 
+/**
+ * The round-robin (A/AAAA) records BIND serves now, one row per name and type, read from the DNS
+ * server's store: a record the failover agent withdrew through the DO API is missing here.
+ */
+export function describeRoundRobin(dnsStateDir: string): string[] {
+    const rows: string[][] = [];
+    for (const zone of servedZones(dnsStateDir)) {
+        const sets = new Map<string, string[]>();
+        for (const r of readZoneRecords(dnsStateDir, zone) ?? []) {
+            if (r.type !== "A" && r.type !== "AAAA") continue;
+            const key = `${recordFqdn(zone, r.name)} ${r.type}`;
+            sets.set(key, [...(sets.get(key) ?? []), `${r.value} (id ${r.id})`]);
+        }
+        for (const [key, values] of sets) rows.push([...key.split(" "), values.join(", ")]);
+    }
+    return rows.length === 0 ? [] : ["", "round-robin DNS records (A/AAAA) served now:", table([["NAME", "TYPE", "ADDRESSES (RECORD ID)"], ...rows])];
+}
+
 /** Prints the summary a user reads after `up` (and `status`). */
 export function describeLab(s: LabState): string {
     return [
@@ -59,6 +78,7 @@ export function describeLab(s: LabState): string {
         `entry points: ${s.entryPoints.map((e) => `${e.region} ${e.ipv4}`).join(", ")}`,
         "",
         table([["HOST", "ROLE", "REGION", "PUBLIC", "PRIVATE"], ...s.hosts.map((h) => [h.name, h.role, h.region, h.publicIpv4, h.privateIpv4])]),
+        ...describeRoundRobin(s.dnsStateDir),
         "",
         `bring-up: ${s.bringUpSeconds.toFixed(1)} s, memory of all droplets: ${s.memoryMb} MiB (PSS)`,
         "reach it:  npm run lab -- exec client -- curl -s http://" + s.siteName + "/whoami.json",
@@ -102,6 +122,8 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         token: doApiToken,
         droplets: () => cloud.hosts.map((h) => ({ id: Number(h.id), name: h.name, publicIpv4: h.publicIpv4, privateIpv4: h.privateIpv4, region: h.region, tags: [...h.tags] })),
         reservedIps: () => cloud.model.ofKind("ReservedIp").map((r) => ({ ip: r.id, region: r.inputs.region as string })),
+        // Domain records: the API reads and changes the DNS server's own store, as the program's DnsRecords do.
+        dnsStateDir: cloud.dnsStateDir,
     });
     log(`DigitalOcean metadata at http://169.254.169.254 in every droplet, API at ${cloud.doApi.url}`);
     // What an operator sets as secrets for production: here a token of the lab's API, and its URL.
@@ -133,6 +155,7 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         })).sort((a, b) => a.name.localeCompare(b.name)),
         bringUpSeconds: (Date.now() - t0) / 1000,
         memoryMb: Math.round(memoryKiB / 1024),
+        dnsStateDir: cloud.dnsStateDir,
         doApiUrl: cloud.doApi.url,
         doApiTokenFile: writeSecret(path.join(LAB_DIR, "keys", "do-api-token"), doApiToken),
     };

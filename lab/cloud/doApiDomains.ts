@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { DnsRecord, DnsRecordType, StoredDnsRecord } from "../dns/dnsTypes";
-import { normalizeZoneName, ownerName, renderZone } from "../dns/zoneFile";
+import { normalizeZoneName, ownerName, recordFqdn, renderZone } from "../dns/zoneFile";
 import { HttpResponse, jsonResponse } from "./doApiHttp";
 
 /** What the routes get from a change of a zone: the new records (undefined = unchanged) and the answer. */
@@ -122,9 +122,7 @@ function list(zone: string, records: readonly StoredDnsRecord[], query: URLSearc
   const fqdn = name === null || name === "" ? undefined : name.replace(/\.$/, "").toLowerCase();
   const matching = records.filter((r) => {
     if (type !== null && type !== "" && r.type !== type.toUpperCase()) return false;
-    if (fqdn === undefined) return true;
-    const owner = ownerName(zone, r.name);
-    return (owner === "@" ? zone : `${owner}.${zone}`) === fqdn;
+    return fqdn === undefined || recordFqdn(zone, r.name) === fqdn;
   });
   const last = Math.max(1, Math.ceil(matching.length / size));
   const pageUrl = (n: number): string => {

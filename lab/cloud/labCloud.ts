@@ -8,7 +8,7 @@ import {
     Fabric, ensureVpc, peer, createHostNetns, hostNetnsName, assignReservedIp, renderFirewallNft, applyFirewall,
     indexDropletsByTag, DoFirewall, AddressPlan, registerLabProcess,
 } from "../net";
-import { DnsRecord, DnsServer, startDns } from "../dns";
+import { DnsServer, StoredDnsRecord, startDns } from "../dns";
 import { bootHost, RunningHost } from "../host";
 import { DoApi, enableMetadataRoute } from "./doApi";
 
@@ -49,7 +49,8 @@ export class LabCloud {
     public readonly hosts: LabHost[] = [];
     public dns: DnsServer | undefined;
     private readonly vpcNames = new Map<string, { name: string; bridge: string; prefixLen: number }>();
-    private readonly zones = new Map<string, DnsRecord[]>();
+    /** Domains declared so far; their records live in the DNS server's store (shared with the DO API), not here. */
+    private readonly zones = new Set<string>();
     private dnsChain: Promise<void> = Promise.resolve();
     private firewallChain: Promise<void> = Promise.resolve();
     private firewallDirty = false;
@@ -60,6 +61,14 @@ export class LabCloud {
     constructor(private readonly opts: LabCloudOptions) {
         this.model = new DigitalOceanModel({ dropletPublic: opts.plan.dropletPublicRange, reserved: opts.plan.reservedRange });
         this.keyFile = path.join(opts.labDir, "keys", "deploy");
+    }
+
+    /**
+     * State dir of the lab's DNS server: its dns.json is the one store of every domain's records
+     * (with DigitalOcean ids), changed under its lock by this class and by the DO API server.
+     */
+    public get dnsStateDir(): string {
+        return path.join(this.opts.labDir, "dns");
     }
 
     public mocks(): pulumi.runtime.Mocks {
@@ -247,25 +256,30 @@ export class LabCloud {
     }
 
     private async serveZone(zone: string): Promise<void> {
-        if (!this.zones.has(zone)) this.zones.set(zone, []);
+        this.zones.add(zone);
         this.dnsChain = this.dnsChain.then(async () => {
+            // Zones already served keep their records: the DO API may have changed them meanwhile.
             this.dns = await startDns({
                 netns: hostNetnsName(this.opts.fabric.prefix, "dns"),
                 listenAddress: this.opts.plan.dnsIp,
-                stateDir: path.join(this.opts.labDir, "dns"),
-                zones: [...this.zones].map(([name, records]) => ({ name, records })),
+                stateDir: this.dnsStateDir,
+                zones: [...this.zones].map((name) => ({ name, records: [] })),
+                keepExistingRecords: true,
             });
             registerLabProcess(this.opts.fabric.prefix, this.dns.pid, "dns");
         });
         return this.dnsChain;
     }
 
+    /** Adds the record to the shared store under its model id (read-modify-write under the store's lock). */
     private async addRecord(r: ModelResource): Promise<void> {
         const zone = r.inputs.domain as string;
-        const records = this.zones.get(zone);
-        if (!records) throw new Error(`record ${r.name} is for domain ${zone}, which the lab does not serve`);
-        records.push({ type: r.inputs.type, name: r.inputs.name, value: r.inputs.value, ttl: r.inputs.ttl ?? 1800 });
-        this.dnsChain = this.dnsChain.then(() => this.dns!.setRecords(zone, [...records]));
+        if (!this.zones.has(zone)) throw new Error(`record ${r.name} is for domain ${zone}, which the lab does not serve`);
+        const record: StoredDnsRecord = { id: Number(r.id), type: r.inputs.type, name: r.inputs.name, value: r.inputs.value, ttl: r.inputs.ttl ?? 1800 };
+        this.dnsChain = this.dnsChain.then(() => this.dns!.update(zone, (current) => ({
+            records: [...current.filter((x) => x.id !== record.id), record],
+            result: undefined,
+        })));
         return this.dnsChain;
     }
 

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +10,7 @@ import { Fabric, createFabric, fabricState } from "../net/fabric";
 import { createSpecialHosts } from "../net/hostNetns";
 import { pidAlive } from "../net/processes";
 import { leftovers, testPrefix } from "../net/testSupport";
-import { DnsServer, openDns, servedSerial, startDns, stopDnsFromState } from "./dnsServer";
+import { DnsServer, openDns, readZoneRecords, servedSerial, servedZones, startDns, stopDnsFromState, updateZoneRecords } from "./dnsServer";
 import type { DnsRecord } from "./dnsTypes";
 
 const prefix = testPrefix();
@@ -21,6 +22,21 @@ const twoLbs: DnsRecord[] = [
   { type: "A", name: "www", value: "203.0.113.11", ttl: 30 },
   { type: "TXT", name: "@", value: "lab", ttl: 300 },
 ];
+
+const FIXTURE = path.join(__dirname, "dnsStore.fixture.ts");
+
+/** Runs dnsStore.fixture.ts in a process of its own (as the DO API server is); resolves its output line. */
+function inOtherProcess(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", require.resolve("tsx"), FIXTURE, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`fixture ${args.join(" ")} exited ${code}: ${err}`))));
+  });
+}
 
 /** Answer sections of `count` identical queries sent by one dig run from the client (via its resolv.conf). */
 async function askMany(name: string, count: number): Promise<string[][]> {
@@ -39,6 +55,11 @@ describe("lab DNS (BIND) in a netns, queried from the client", { timeout: 60_000
   let dnsIp: string;
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-dns-test-"));
   const pids: number[] = [];
+  /** Addresses of one A query from the client straight to the server, sorted. */
+  const addresses = async (name: string): Promise<string[]> => {
+    const { stdout } = await runInNetns(clientNs, "dig", ["+short", "+time=1", "+tries=1", `@${dnsIp}`, name, "A"]);
+    return stdout.split("\n").filter(Boolean).sort();
+  };
 
   before(async () => {
     fabric = await createFabric({ prefix, interRegionDelayMs: 0 });
@@ -106,6 +127,68 @@ describe("lab DNS (BIND) in a netns, queried from the client", { timeout: 60_000
   test("startDns again with the same zones reuses the running server", async () => {
     const same = await startDns({ netns: dnsNs, listenAddress: dnsIp, stateDir, zones: [{ name: ZONE, records: twoLbs }] });
     assert.equal(same.pid, dns.pid);
+  });
+
+  test("the store gives every record an id; a record's own id (the program's) is kept", async () => {
+    const records = readZoneRecords(stateDir, ZONE) ?? [];
+    assert.equal(records.length, twoLbs.length);
+    assert.equal(new Set(records.map((r) => r.id)).size, records.length);
+    for (const r of records) assert.ok(Number.isInteger(r.id) && r.id > 100_000_000, `store id ${r.id}`);
+    await dns.update(ZONE, (current) => ({ records: [...current, { id: 400031, type: "A", name: "app", value: "203.0.113.31", ttl: 30 }], result: undefined }));
+    assert.deepEqual(readZoneRecords(stateDir, ZONE)?.find((r) => r.name === "app"), { id: 400031, type: "A", name: "app", value: "203.0.113.31", ttl: 30 });
+    assert.deepEqual(servedZones(stateDir), [ZONE]);
+    assert.equal(readZoneRecords(stateDir, "nope.test"), undefined);
+    assert.equal(await updateZoneRecords(stateDir, "nope.test", () => ({ result: 1 })), undefined);
+  });
+
+  test("another process deletes and creates a record through the stateDir: the serial bumps and dig sees each change", async () => {
+    const withdrawn = readZoneRecords(stateDir, ZONE)?.find((r) => r.name === "www" && r.value === "203.0.113.11");
+    assert.ok(withdrawn, "www 203.0.113.11 is in the store");
+    assert.deepEqual(await addresses(`www.${ZONE}`), ["203.0.113.10", "203.0.113.11"]);
+    const serial = dns.serial(ZONE);
+    assert.equal(await inOtherProcess(stateDir, ZONE, "delete", String(withdrawn.id)), "deleted");
+    assert.equal(dns.serial(ZONE), serial + 1);
+    assert.equal(await servedSerial(dnsNs, dnsIp, ZONE), serial + 1);
+    assert.deepEqual(await addresses(`www.${ZONE}`), ["203.0.113.10"]);
+    assert.equal(await inOtherProcess(stateDir, ZONE, "delete", String(withdrawn.id)), "missing");
+    assert.equal(dns.serial(ZONE), serial + 1, "a no-op change publishes nothing");
+
+    const created = Number(await inOtherProcess(stateDir, ZONE, "add", "www", "203.0.113.12"));
+    assert.ok(created > withdrawn.id, `new id ${created} is fresh`);
+    assert.deepEqual(await addresses(`www.${ZONE}`), ["203.0.113.10", "203.0.113.12"]);
+    assert.equal(await servedSerial(dnsNs, dnsIp, ZONE), serial + 2);
+    assert.equal(await inOtherProcess(stateDir, "nope.test", "delete", "1"), "no zone");
+  });
+
+  test("two processes and this one changing the zone at once lose none of each other's records", async () => {
+    const [a, b] = await Promise.all([
+      inOtherProcess(stateDir, ZONE, "add", "pa", "203.0.113.41", "4"),
+      inOtherProcess(stateDir, ZONE, "add", "pb", "203.0.113.42", "4"),
+      dns.update(ZONE, (current) => ({ records: [...current, { id: 400032, type: "A", name: "pc", value: "203.0.113.43", ttl: 30 }], result: undefined })),
+    ]);
+    const ids = [...(a as string).split(" "), ...(b as string).split(" ")].map(Number);
+    const stored = readZoneRecords(stateDir, ZONE) ?? [];
+    assert.equal(new Set(ids).size, 8, "every created record got its own id");
+    for (const id of [...ids, 400032]) assert.ok(stored.some((r) => r.id === id), `record ${id} survived`);
+    for (const name of ["pa-0", "pa-3", "pb-0", "pb-3", "pc"]) assert.equal((await addresses(`${name}.${ZONE}`)).length, 1, `${name} is served`);
+    assert.deepEqual(await addresses(`www.${ZONE}`), ["203.0.113.10", "203.0.113.12"], "www untouched");
+  });
+
+  test("startDns with keepExistingRecords keeps what other processes changed, also when named restarts for a new zone", async () => {
+    const before = readZoneRecords(stateDir, ZONE);
+    const same = await startDns({ netns: dnsNs, listenAddress: dnsIp, stateDir, zones: [{ name: ZONE, records: [] }], keepExistingRecords: true });
+    assert.equal(same.pid, dns.pid);
+    assert.deepEqual(readZoneRecords(stateDir, ZONE), before);
+    const grown = await startDns({
+      netns: dnsNs, listenAddress: dnsIp, stateDir, keepExistingRecords: true,
+      zones: [{ name: ZONE, records: [] }, { name: "second.test", records: [{ type: "A", name: "www", value: "203.0.113.50", ttl: 30 }] }],
+    });
+    pids.push(grown.pid);
+    assert.notEqual(grown.pid, dns.pid, "a new zone set restarts named");
+    assert.deepEqual(readZoneRecords(stateDir, ZONE), before);
+    assert.deepEqual(await addresses(`www.${ZONE}`), ["203.0.113.10", "203.0.113.12"]);
+    assert.deepEqual(await addresses("www.second.test"), ["203.0.113.50"]);
+    assert.deepEqual(servedZones(stateDir), [ZONE, "second.test"].sort());
   });
 
   test("stop ends named; stopping again is fine", async () => {

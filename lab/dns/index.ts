@@ -5,4 +5,4 @@ export { openDns, readZoneRecords, servedSerial, servedZones, startDns, stopDnsF
 export type { NamedConfOptions } from "./namedConf";
 export { renderNamedConf, renderRndcConf } from "./namedConf";
 export type { ZoneRenderOptions } from "./zoneFile";
-export { renderZone } from "./zoneFile";
+export { recordFqdn, renderZone } from "./zoneFile";

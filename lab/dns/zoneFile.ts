@@ -41,6 +41,12 @@ export function ownerName(zone: string, name: string): string {
   return n;
 }
 
+/** Fully qualified name (no trailing dot) of a record owner name of `zone` (normalised). */
+export function recordFqdn(zone: string, name: string): string {
+  const owner = ownerName(zone, name);
+  return owner === "@" ? zone : `${owner}.${zone}`;
+}
+
 function targetName(value: string, what: string): string {
   if (value === "@") return "@";
   const bare = value.endsWith(".") ? value.slice(0, -1) : value;
