@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { readZoneRecords, startDns, stopDnsFromState } from "../dns/dnsServer";
 import { destroyAll } from "../net/destroyAll";
 import { run, runInNetns } from "../net/exec";
 import { Fabric, createFabric, ensureVpc, fabricState } from "../net/fabric";
@@ -57,6 +58,7 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
   const droplets: DoApiDroplet[] = [];
   const logLines: string[] = [];
   let restartedPid: number | undefined;
+  let dnsPid: number | undefined;
   const byName = (name: string): DoApiDroplet => droplets.find((d) => d.name === name) as DoApiDroplet;
 
   const takeover = async (host: string, tokenFile: string, extraEnv: string[] = []): Promise<{ code: number; stderr: string }> => {
@@ -93,6 +95,8 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
     await createHostNetns({ fabric, name: "client", publicIp: plan.clientIp });
     rip = await allocateReservedIp(fabric, "lb-nyc3");
     await assignReservedIp(fabric, rip, "a1");
+    await createHostNetns({ fabric, name: "dns", publicIp: plan.dnsIp });
+    // Before the DNS server exists, as in `up` (the Domain comes later): its domains answer 404 until then.
     api = await startDoApi({
       fabric,
       stateDir: path.join(tmp, "state"),
@@ -100,6 +104,7 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
       droplets: () => droplets,
       reservedIps: () => [{ ip: rip, region: "nyc3" }],
       log: (l) => logLines.push(l),
+      dnsStateDir: path.join(tmp, "dns"),
     });
     for (const d of droplets) {
       await enableMetadataRoute(fabric, d.name);
@@ -111,9 +116,10 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
 
   after(async () => {
     api?.detach();
+    if (tmp) await stopDnsFromState(path.join(tmp, "dns"));
     const report = await destroyAll(prefix);
     if (restartedPid !== undefined) assert.ok(report.killedPids.includes(restartedPid), "destroyAll did not stop the registered server");
-    assert.deepEqual(await leftovers(prefix, restartedPid ? [restartedPid] : []), []);
+    assert.deepEqual(await leftovers(prefix, [restartedPid, dnsPid].filter((p): p is number => p !== undefined)), []);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -263,6 +269,71 @@ describe("lab DO API and metadata service", { timeout: 120_000 }, () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(logLines.some((l) => l.includes(`api ${a1} GET /v2/reserved_ips/203.0.113.250 -> 404`)), logLines.slice(-5).join("\n"));
+  });
+
+  test("domain records over HTTP from a droplet: list/filter/page, delete and create reach a real BIND (dig), 404/422", async () => {
+    const zone = "dns-rr-ha.test";
+    const dnsDir = path.join(tmp, "dns");
+    const records = `${api.url}/v2/domains/${zone}/records`;
+    const dnsIp = fabricState(fabric).plan.dnsIp;
+    const dig = async (name: string, type = "A"): Promise<string[]> =>
+      (await runInNetns(ns("client"), "dig", ["+short", "+time=1", "+tries=1", `@${dnsIp}`, name, type])).stdout.split("\n").filter(Boolean).sort();
+    assert.equal((await httpFrom(ns("a1"), "GET", records, { token })).status, 404, "no zone yet");
+
+    // The program's records, with the ids the model gave them, as labCloud stores them.
+    const dns = await startDns({
+      netns: ns("dns"), listenAddress: dnsIp, stateDir: dnsDir,
+      zones: [{ name: zone, records: [
+        { id: 400020, type: "A", name: "www", value: "198.51.100.11", ttl: 30 },
+        { id: 400021, type: "A", name: "www", value: "198.51.100.12", ttl: 30 },
+        { id: 400022, type: "AAAA", name: "www", value: "2001:db8:a::1", ttl: 30 },
+        { id: 400023, type: "TXT", name: "@", value: "lab", ttl: 300 },
+      ] }],
+    });
+    dnsPid = dns.pid;
+    type Listing = { domain_records: { id: number; type: string; name: string; data: string; ttl: number; priority: null }[]; links: Record<string, unknown>; meta: { total: number } };
+    const all = await httpFrom(ns("a1"), "GET", records, { token });
+    assert.equal(all.status, 200);
+    assert.equal(all.headers["ratelimit-limit"], "250");
+    assert.deepEqual(json<Listing>(all).domain_records[0], { id: 400020, type: "A", name: "www", data: "198.51.100.11", priority: null, port: null, ttl: 30, weight: null, flags: null, tag: null });
+    assert.equal(json<Listing>(all).meta.total, 4);
+    const www = json<Listing>(await httpFrom(ns("a1"), "GET", `${records}?type=A&name=www.${zone}`, { token }));
+    assert.deepEqual(www.domain_records.map((r) => r.id), [400020, 400021]);
+    const paged = json<Listing>(await httpFrom(ns("a1"), "GET", `${records}?per_page=1&page=2`, { token }));
+    assert.deepEqual(paged.domain_records.map((r) => r.id), [400021]);
+    assert.equal(paged.meta.total, 4);
+    assert.ok(paged.links.pages, "pages links");
+    assert.equal(json<{ domain_record: { data: string } }>(await httpFrom(ns("a1"), "GET", `${records}/400022`, { token })).domain_record.data, "2001:db8:a::1");
+
+    // Withdraw a2's address: answered once BIND serves it.
+    const serial = dns.serial(zone);
+    assert.deepEqual(await dig(`www.${zone}`), ["198.51.100.11", "198.51.100.12"]);
+    const del = await httpFrom(ns("a1"), "DELETE", `${records}/400021`, { token });
+    assert.equal(del.status, 204);
+    assert.equal(del.body, "");
+    assert.deepEqual(await dig(`www.${zone}`), ["198.51.100.11"]);
+    assert.equal(dns.serial(zone), serial + 1);
+    assert.equal((await httpFrom(ns("a1"), "DELETE", `${records}/400021`, { token })).status, 404);
+
+    // Restore it: a new record with a fresh id.
+    const created = await httpFrom(ns("a1"), "POST", records, { token, body: { type: "A", name: "www", data: "198.51.100.12", ttl: 30 } });
+    assert.equal(created.status, 201);
+    const record = json<{ domain_record: { id: number; name: string; data: string; ttl: number } }>(created).domain_record;
+    assert.deepEqual([record.name, record.data, record.ttl], ["www", "198.51.100.12", 30]);
+    assert.ok(![400020, 400021, 400022, 400023].includes(record.id));
+    assert.deepEqual(await dig(`www.${zone}`), ["198.51.100.11", "198.51.100.12"]);
+    assert.ok(readZoneRecords(dnsDir, zone)?.some((r) => r.id === record.id), "the API's record is in the DNS server's store");
+    assert.ok(readZoneRecords(dnsDir, zone)?.some((r) => r.id === 400020), "the program's record keeps its id");
+
+    const bad = await httpFrom(ns("a1"), "POST", records, { token, body: { type: "A", name: "www", data: "2001:db8::1", ttl: 30 } });
+    assert.equal(bad.status, 422);
+    assert.equal(json(bad).id, "unprocessable_entity");
+    assert.equal((await httpFrom(ns("a1"), "POST", records, { token, body: { type: "AAAA", name: "www", data: "198.51.100.9", ttl: 30 } })).status, 422);
+    assert.equal((await httpFrom(ns("a1"), "POST", records, { token, body: { type: "A", name: "www", data: "198.51.100.9", ttl: 10 } })).status, 422);
+    assert.equal((await httpFrom(ns("a1"), "GET", `${api.url}/v2/domains/other.test/records`, { token })).status, 404);
+    assert.equal((await httpFrom(ns("a1"), "DELETE", `${records}/400020`)).status, 401);
+    assert.deepEqual(await dig(`www.${zone}`), ["198.51.100.11", "198.51.100.12"], "refused requests changed nothing");
+    assert.equal(dns.serial(zone), serial + 2);
   });
 
   test("startDoApi again adopts the running server; sync() publishes catalog changes", async () => {
