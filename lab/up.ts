@@ -78,7 +78,8 @@ export function describeLab(s: LabState): string {
         `entry points: ${s.entryPoints.map((e) => `${e.region} ${e.ipv4}`).join(", ")}`,
         "",
         table([["HOST", "ROLE", "REGION", "PUBLIC", "PRIVATE"], ...s.hosts.map((h) => [h.name, h.role, h.region, h.publicIpv4, h.privateIpv4])]),
-        ...describeRoundRobin(s.dnsStateDir),
+        // A state.json written before dnsStateDir existed still describes a lab whose DNS is in labDir/dns.
+        ...describeRoundRobin(s.dnsStateDir ?? path.join(s.labDir, "dns")),
         "",
         `bring-up: ${s.bringUpSeconds.toFixed(1)} s, memory of all droplets: ${s.memoryMb} MiB (PSS)`,
         "reach it:  npm run lab -- exec client -- curl -s http://" + s.siteName + "/whoami.json",
