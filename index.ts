@@ -25,3 +25,10 @@ export const databaseEndpoints = stack.databaseEndpoints;
 /** Health URL of each entry point (also watched by the uptime checks). */
 export const healthUrls = pulumi.all(stack.loadBalancers.map((lb) => lb.healthUrl));
 export const deployPublicKey = stack.deployPublicKey;
+/**
+ * Health-checked DNS: who votes, where each agent's status page is (private addresses), and whether
+ * the agents change records ("acting", with dns-rr-ha:dnsToken) or only log ("observe-only").
+ */
+export const dnsFailover = stack.dnsFailover
+    ? { mode: stack.dnsFailover.mode, observers: stack.dnsFailover.observerNames, statusUrls: stack.dnsFailover.statusUrls }
+    : { mode: "off" };

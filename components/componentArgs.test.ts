@@ -31,7 +31,7 @@ describe("component args", () => {
     });
 
     test("Firewalls and Monitoring", () => {
-        const tags = { lb: "a", app: "b", db: "c", cache: "d" };
+        const tags = { lb: "a", app: "b", db: "c", cache: "d", witness: "e" };
         assert.throws(() => Firewalls.validateArgs({ roleTags: tags, adminCidrs: [] }), /adminCidrs must list/);
         assert.throws(() => Firewalls.validateArgs({ roleTags: tags, adminCidrs: ["0.0.0.0/0"] }), /adminCidrs\[0\] "0\.0\.0\.0\/0" opens SSH/);
         assert.throws(() => Monitoring.validateArgs({ alertEmail: "nope", dropletTag: "t", entryPoints: [] }), /alertEmail "nope"/);

@@ -11,7 +11,8 @@ export { SessionCache, SessionCacheArgs, CacheServer, renderMemcachedConfig } fr
 export { DatabaseCluster, DatabaseClusterArgs, DatabaseConnection, DB_AUTO_INCREMENT_INCREMENT, regionSlot } from "./db/databaseCluster";
 export { AppTier, AppTierArgs, appSourceFiles } from "./app/appTier";
 export { LoadBalancerTier, LoadBalancerTierArgs, Backend } from "./lb/loadBalancerTier";
+export { DnsFailover, DnsFailoverArgs, WatchedEntryPoint, Observer, DEFAULT_TIMING, FailoverTiming } from "./failover";
 export { Monitoring, MonitoringArgs, DEFAULT_THRESHOLDS } from "./monitoring";
-export { TierArgs, TierRegion, TierHost, Role, sizeMemoryMb } from "./droplet";
+export { TierArgs, TierRegion, TierHost, Role, ROLES, sizeMemoryMb } from "./droplet";
 export { renderCloudConfig, CloudConfigSettings, BootFile } from "./cloudinit";
 export { renderWiringScript, wireHost, WiredFile, WiredCommand, WiringConnection } from "./wiring";

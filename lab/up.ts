@@ -129,6 +129,7 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
     log(`DigitalOcean metadata at http://169.254.169.254 in every droplet, API at ${cloud.doApi.url}`);
     // What an operator sets as secrets for production: here a token of the lab's API, and its URL.
     config[`${project}:reservedIpToken`] = doApiToken;
+    config[`${project}:dnsToken`] = doApiToken;
     config[`${project}:digitaloceanApiUrl`] = cloud.doApi.url;
     const exports = await runProgram({ project, stack, config, mocks: cloud.mocks(), program });
 

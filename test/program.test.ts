@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { DigitalOceanModel, ModelResource } from "../lab/cloud/digitalOceanModel";
 import { HaStack, parseStackConfig, StackConfigError } from "../components";
-import { droplets, prodConfig, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
+import { commandsOf, droplets, prodConfig, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
 import { checkWith } from "./support/tools";
 
 const PROD = prodConfig();
@@ -28,7 +28,8 @@ describe("the program with Pulumi.prod.yaml", () => {
             assert.equal(inRegion("db").length, 1, `db in ${region}`);
             assert.equal(inRegion("cache").length, 1, `cache in ${region}`);
         }
-        assert.equal(droplets(model).length, 12);
+        assert.equal(droplets(model).length, 13);
+        assert.deepEqual(droplets(model, "witness").map((d) => d.inputs.region), ["sfo3"], "the DNS failover witness, in a third region");
         for (const d of droplets(model)) {
             assert.equal(d.inputs.image, "debian-12-x64");
             assert.equal(d.inputs.monitoring, true);
@@ -36,10 +37,10 @@ describe("the program with Pulumi.prod.yaml", () => {
             const vpc = model.byId("Vpc", d.inputs.vpcUuid);
             assert.equal(vpc?.inputs.region, d.inputs.region, `${d.name} is in its region's VPC`);
             assert.ok(tagsOf(d).includes(d.inputs.region), `${d.name} carries its region tag`);
-            assert.ok(["lb", "app", "db", "cache"].some((r) => tagsOf(d).includes(r)), `${d.name} carries its role tag`);
+            assert.ok(["lb", "app", "db", "cache", "witness"].some((r) => tagsOf(d).includes(r)), `${d.name} carries its role tag`);
         }
-        assert.equal(model.ofKind("Vpc").length, 2);
-        assert.equal(model.ofKind("VpcPeering").length, 1);
+        assert.equal(model.ofKind("Vpc").length, 3, "one per region and the witness's");
+        assert.equal(model.ofKind("VpcPeering").length, 3);
         assert.equal(model.ofKind("Volume").length, 2);
         assert.equal(model.ofKind("VolumeAttachment").length, 2);
     });
@@ -94,7 +95,8 @@ describe("the program with Pulumi.prod.yaml", () => {
         assert.deepEqual(tagRules("app"), ["tcp/22 from app", "tcp/80 from lb"]);
         assert.deepEqual(tagRules("db"), ["tcp/3306 from app+db"]);
         assert.deepEqual(tagRules("cache"), ["tcp/11211 from app"]);
-        assert.deepEqual(tagRules("lb"), ["tcp/8404 from lb", "udp/4789 from lb"]);
+        assert.deepEqual(tagRules("lb"), ["tcp/8404 from lb", "tcp/8405 from lb+witness", "udp/4789 from lb"]);
+        assert.deepEqual(tagRules("witness"), ["tcp/8405 from lb"]);
     });
 
     test("no secret reaches user-data or the stack outputs", () => {
@@ -117,7 +119,7 @@ describe("the program with Pulumi.prod.yaml", () => {
 
     test("every cloud-config passes the real `cloud-init schema`", () => {
         const distinct = new Set(droplets(model).map((d) => d.inputs.userData as string));
-        assert.equal(distinct.size, 8, "one user-data per role and region");
+        assert.equal(distinct.size, 9, "one user-data per role and region");
         for (const userData of distinct) {
             const r = checkWith("cloud-init", ["schema", "--config-file", "{}"], userData);
             assert.equal(r.status, 0, r.output);
@@ -125,10 +127,10 @@ describe("the program with Pulumi.prod.yaml", () => {
     });
 
     test("every wiring script passes shellcheck, and what it installs passes the daemons' own checks", () => {
-        for (const d of droplets(model)) {
-            const script = wiringOf(model, d).inputs.stdin as string;
+        for (const d of droplets(model)) for (const cmd of commandsOf(model, d)) {
+            const script = cmd.inputs.stdin as string;
             const sc = checkWith("shellcheck", ["-s", "bash", "{}"], script);
-            assert.equal(sc.status, 0, `${d.name}: ${sc.output}`);
+            assert.equal(sc.status, 0, `${cmd.name}: ${sc.output}`);
             const files = wiringFiles(script);
             assert.ok(files.some((f) => f.path === "/root/.ssh/authorized_keys" && f.content.includes("ssh-ed25519")));
             const haproxy = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg");
@@ -148,6 +150,68 @@ describe("the program with Pulumi.prod.yaml", () => {
                 assert.equal(r.status, 0, `${d.name}: ${r.output.slice(-2000)}`);
             }
         }
+    });
+});
+
+describe("DNS failover in the program", () => {
+    const agentFiles = (model: DigitalOceanModel, d: ModelResource) => {
+        const cmd = commandsOf(model, d).find((c) => c.name === `${d.name}-dns-agent`);
+        assert.ok(cmd, `${d.name} runs the DNS failover agent`);
+        return { cmd, files: wiringFiles(cmd.inputs.stdin as string) };
+    };
+
+    test("every LB and the witness run an agent; each hears the four others on private addresses; the token is 0600 and only with dnsToken", async () => {
+        const token = "dop_v1_0123456789abcdef0123456789abcdef";
+        const { model, exports } = await runIndex({ ...PROD, "dns-rr-ha:dnsToken": token });
+        const observers = [...droplets(model, "lb"), ...droplets(model, "witness")];
+        assert.equal(observers.length, 5);
+        for (const d of observers) {
+            const { files } = agentFiles(model, d);
+            const settings = JSON.parse(files.find((f) => f.path === "/etc/dns-rr-ha/dns-failover.json")!.content) as { observer: string; listen: { host: string }; peers: { url: string }[]; entryPoints: { ipv4: string; healthUrl: string }[]; apiUrl: string };
+            assert.equal(settings.observer, d.name);
+            assert.equal(settings.listen.host, d.state.ipv4AddressPrivate);
+            const others = observers.filter((o) => o !== d).map((o) => `http://${o.state.ipv4AddressPrivate}:8405`);
+            assert.deepEqual(settings.peers.map((p) => p.url).sort(), others.sort());
+            assert.deepEqual(settings.entryPoints.map((e) => e.ipv4).sort(), model.ofKind("ReservedIp").map((r) => r.state.ipAddress as string).sort());
+            assert.ok(settings.entryPoints.every((e) => e.healthUrl === `http://${e.ipv4}/lb-health`));
+            assert.equal(settings.apiUrl, "https://api.digitalocean.com");
+            const tokenFile = files.find((f) => f.path === "/etc/dns-rr-ha/dns-token")!;
+            assert.equal(tokenFile.mode, "0600");
+            assert.equal(tokenFile.content.trim(), token);
+            assert.ok(!(d.inputs.userData as string).includes(token));
+            assert.match(d.inputs.userData as string, /- nodejs/, "Node.js comes from the distribution at first boot");
+            const agent = files.find((f) => f.path === "/usr/local/lib/dns-rr-ha/dns-failover-agent.js")!;
+            assert.equal(agent.mode, "0755");
+            assert.match(agent.content, /^#!\/usr\/bin\/env node/);
+        }
+        assert.ok(!JSON.stringify(exports).includes(token));
+        assert.deepEqual((exports.dnsFailover as { mode: string }).mode, "acting");
+    });
+
+    test("without dnsToken the agents observe only, and a stale token file is removed", async () => {
+        const { model, exports } = await runIndex(PROD);
+        const { cmd, files } = agentFiles(model, droplets(model, "witness")[0]!);
+        assert.ok(!files.some((f) => f.path === "/etc/dns-rr-ha/dns-token"));
+        assert.match(cmd.inputs.stdin as string, /rm -f \/etc\/dns-rr-ha\/dns-token/);
+        assert.equal((exports.dnsFailover as { mode: string }).mode, "observe-only");
+    });
+
+    test("with three regions no witness is needed; disabled, nothing of it is declared", async () => {
+        const three = { ...PROD, "dns-rr-ha:regions": JSON.stringify(["nyc3", "ams3", "sgp1"]), "dns-rr-ha:vpcCidrs": JSON.stringify(["10.110.0.0/20", "10.111.0.0/20", "10.112.0.0/20"]), "dns-rr-ha:dnsFailover": "{}" };
+        const { model } = await runIndex(three);
+        assert.equal(droplets(model, "witness").length, 0);
+        assert.equal(model.ofKind("Command").filter((c) => c.name.endsWith("-dns-agent")).length, 6);
+        const off = await runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        assert.equal(off.model.ofKind("Command").filter((c) => c.name.endsWith("-dns-agent")).length, 0);
+        assert.equal(droplets(off.model, "witness").length, 0);
+        assert.deepEqual(off.exports.dnsFailover, { mode: "off" });
+    });
+
+    test("two regions without a witness is refused, naming the key and the fix", async () => {
+        await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": "{}" }), (e: unknown) =>
+            e instanceof StackConfigError && /dns-rr-ha:dnsFailover\.witnessRegion = \(not set\): is required with two regions/.test(e.message) && /set dnsFailover\.enabled: false/.test(e.message));
+        await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ witnessRegion: "nyc3" }) }), /dnsFailover\.witnessRegion = "nyc3": must not be one of the stack's regions/);
+        await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ witnessRegion: "sfo3", timeoutMs: 1500 }) }), /dnsFailover\.timeoutMs = 1500: must be below dnsFailover\.intervalMs \(1000\)/);
     });
 });
 
@@ -175,7 +239,7 @@ describe("the stack component", () => {
         assert.equal(new Set(tags).size, tags.length);
         const fwTags = model.ofKind("Firewall").flatMap((f) => f.inputs.tags as string[]);
         assert.equal(new Set(fwTags).size, fwTags.length, "each firewall selects only its own stack's droplets");
-        assert.equal(droplets(model).length, 24);
+        assert.equal(droplets(model).length, 26, "12 droplets and a witness each");
     });
 
     test("secrets stay secret in the graph", async () => {
@@ -205,7 +269,7 @@ describe("the stack component", () => {
         };
         const before = await userData(base);
         const scaled = await userData({ ...base, app: { ...base.app, perRegion: 3 } });
-        const grown = await userData({ ...base, regions: [...base.regions, "fra1"], vpcCidrs: [...base.vpcCidrs, "10.112.0.0/20"] });
+        const grown = await userData({ ...base, regions: [...base.regions, "fra1"], vpcCidrs: [...base.vpcCidrs, "10.113.0.0/20"] });
         for (const [name, ud] of before) {
             if (!/-(lb|db|cache)-/.test(name)) continue;
             assert.equal(scaled.get(name), ud, `${name} user-data changed when app servers were added`);

@@ -12,6 +12,7 @@ const valid: Record<string, string> = {
     [`${NS}:adminCidrs`]: JSON.stringify(["203.0.113.7/32"]),
     [`${NS}:sshPublicKeys`]: JSON.stringify([KEY]),
     [`${NS}:alertEmail`]: "ops@example.com",
+    [`${NS}:dnsFailover`]: JSON.stringify({ witnessRegion: "sfo3" }),
     "digitalocean:token": "ignored-by-the-parser",
 };
 const opts = { namespace: NS, stack: "prod", baseDir: os.tmpdir() };
@@ -42,6 +43,24 @@ describe("parseStackConfig", () => {
         assert.deepEqual(s.app.source, { kind: "demo" });
         assert.deepEqual(s.vpcCidrs, ["10.110.0.0/20", "10.111.0.0/20"]);
         assert.equal(s.projectName, "dns-rr-ha-prod");
+        assert.deepEqual(s.dnsFailover, {
+            enabled: true,
+            timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 3, upAfter: 5 },
+            witness: { region: "sfo3", vpcCidr: "10.112.0.0/20", size: "s-1vcpu-512mb-10gb" },
+        });
+    });
+
+    test("the witness VPC defaults to the first free 10.x.0.0/20 and an explicit one must not overlap", () => {
+        const s = parseStackConfig({ ...valid, [`${NS}:vpcCidrs`]: JSON.stringify(["10.110.0.0/20", "10.112.0.0/20"]) }, opts);
+        assert.equal(s.dnsFailover.witness?.vpcCidr, "10.111.0.0/20");
+        assert.match(problems({ [`${NS}:dnsFailover`]: JSON.stringify({ witnessRegion: "sfo3", witnessVpcCidr: "10.110.8.0/24" }), [`${NS}:vpcCidrs`]: JSON.stringify(["10.110.0.0/20", "10.111.0.0/20"]) }).join("\n"),
+            /dns-rr-ha:dnsFailover\.witnessVpcCidr = "10\.110\.8\.0\/24": must not overlap vpcCidrs entry 10\.110\.0\.0\/20/);
+    });
+
+    test("a DNS token is never echoed", () => {
+        const text = problems({ [`${NS}:dnsToken`]: "short secret" }).join("\n");
+        assert.match(text, /dns-rr-ha:dnsToken = \(secret, 12 characters\)/);
+        assert.ok(!text.includes("short secret"));
     });
 
     // The bad-config table: each case names the key, shows the value, and says what is allowed.

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { $ZodIssue } from "zod/v4/core";
 import { stackConfigSchema, StackConfig } from "./schema";
+import { ipv4Overlaps } from "./cidr";
 import { AppSource, StackSettings } from "./settings";
 import { DigitalOceanRegion } from "./regions";
 
@@ -27,6 +28,15 @@ export function defaultVpcCidrs(regionCount: number): string[] {
     return Array.from({ length: regionCount }, (_, i) => `10.${110 + i}.0.0/20`);
 }
 
+/** The first 10.x.0.0/20 (x from 110) that overlaps none of the regions' VPCs. */
+export function defaultWitnessVpcCidr(vpcCidrs: readonly string[]): string {
+    for (let x = 110; x < 256; x++) {
+        const c = `10.${x}.0.0/20`;
+        if (!vpcCidrs.some((v) => ipv4Overlaps(v, c))) return c;
+    }
+    throw new Error(`no free 10.x.0.0/20 for the witness VPC beside ${vpcCidrs.join(", ")}; set dnsFailover.witnessVpcCidr`);
+}
+
 function levenshtein(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
@@ -48,7 +58,7 @@ function closest(word: string, candidates: readonly string[]): string | undefine
 }
 
 /** Keys whose values are secrets: error messages describe them without showing them. */
-const SECRET_KEYS = ["reservedIpToken"];
+const SECRET_KEYS = ["reservedIpToken", "dnsToken"];
 
 /** Pulumi stores every config value as text; structured values are JSON. */
 function decode(value: string): unknown {
@@ -106,13 +116,15 @@ function resolveAppSource(source: string, baseDir: string, namespace: string): A
 }
 
 function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
+    const vpcCidrs = cfg.vpcCidrs ?? defaultVpcCidrs(cfg.regions.length);
+    const f = cfg.dnsFailover;
     return {
         domain: cfg.domain,
         createDomain: cfg.createDomain,
         recordName: cfg.recordName,
         ttl: cfg.ttl,
         regions: cfg.regions as DigitalOceanRegion[],
-        vpcCidrs: cfg.vpcCidrs ?? defaultVpcCidrs(cfg.regions.length),
+        vpcCidrs,
         image: cfg.image,
         ipv6: cfg.ipv6,
         lb: cfg.lb,
@@ -123,7 +135,15 @@ function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
         sshPublicKeys: cfg.sshPublicKeys,
         alertEmail: cfg.alertEmail,
         projectName: cfg.projectName ?? `${opts.namespace}-${opts.stack}`,
+        dnsFailover: {
+            enabled: f.enabled,
+            timing: { intervalMs: f.intervalMs, timeoutMs: f.timeoutMs, downAfter: f.downAfter, upAfter: f.upAfter },
+            ...(f.enabled && f.witnessRegion !== undefined ? {
+                witness: { region: f.witnessRegion as DigitalOceanRegion, vpcCidr: f.witnessVpcCidr ?? defaultWitnessVpcCidr(vpcCidrs), size: f.witnessSize },
+            } : {}),
+        },
         ...(cfg.reservedIpToken !== undefined ? { reservedIpToken: cfg.reservedIpToken } : {}),
+        ...(cfg.dnsToken !== undefined ? { dnsToken: cfg.dnsToken } : {}),
         ...(cfg.digitaloceanApiUrl !== undefined ? { digitaloceanApiUrl: cfg.digitaloceanApiUrl.replace(/\/$/, "") } : {}),
     };
 }

@@ -36,6 +36,13 @@ const privateVpcCidr = z.string().refine((c) => {
     return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((r) => ipv4Overlaps(r, c));
 }, { error: "must be a private IPv4 CIDR (10/8, 172.16/12 or 192.168/16) with a prefix from /16 to /28, e.g. \"10.110.0.0/20\"" });
 
+const API_TOKEN = /^\S{16,}$/;
+
+const ms = (min: number, max: number, dflt: number) =>
+    z.int({ error: `must be a whole number of milliseconds from ${min} to ${max}` }).min(min, { error: `must be at least ${min} ms` }).max(max, { error: `must be at most ${max} ms` }).default(dflt);
+const probes = (dflt: number) =>
+    z.int({ error: "must be a whole number of consecutive probes from 1 to 100" }).min(1, { error: "must be at least 1" }).max(100, { error: "must be at most 100" }).default(dflt);
+
 export const stackConfigSchema = z.strictObject({
     domain: domainName,
     createDomain: z.boolean({ error: "must be true (create the domain) or false (use one already in the account)" }).default(true),
@@ -80,10 +87,35 @@ export const stackConfigSchema = z.strictObject({
         error: "must be a list of OpenSSH public keys",
     }).min(1, { error: "needs at least one public key so an operator can reach the droplets" }),
     alertEmail: z.string().regex(EMAIL, { error: "must be an email address for alerts, e.g. \"ops@example.com\"" }),
-    reservedIpToken: z.string().regex(/^\S{16,}$/, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:reservedIpToken <token>); give it only the reserved-IP scope" }).optional(),
+    reservedIpToken: z.string().regex(API_TOKEN, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:reservedIpToken <token>); give it only the reserved-IP scope" }).optional(),
+    dnsToken: z.string().regex(API_TOKEN, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:dnsToken <token>); give it only the domain scopes (read, create, delete records)" }).optional(),
+    dnsFailover: z.strictObject({
+        enabled: z.boolean({ error: "must be true (agents withdraw the record of a dead entry point) or false" }).default(true),
+        witnessRegion: z.string().refine(isDigitalOceanRegion, { error: `must be a DigitalOcean region slug not among the stack's regions, one of: ${DIGITALOCEAN_REGIONS.join(", ")}` }).optional(),
+        witnessVpcCidr: privateVpcCidr.optional(),
+        witnessSize: sizeSlug.default("s-1vcpu-512mb-10gb"),
+        intervalMs: ms(200, 60000, 1000),
+        timeoutMs: ms(100, 59000, 700),
+        downAfter: probes(3),
+        upAfter: probes(5),
+    }).prefault({}),
     digitaloceanApiUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.:\[\]-]+\/?$/, { error: "must be the API's base URL, e.g. \"https://api.digitalocean.com\"" }).optional(),
     projectName: z.string().min(1).max(175, { error: "must be 1 to 175 characters (DigitalOcean's limit)" }).optional(),
 }).superRefine((cfg, ctx) => {
+    const f = cfg.dnsFailover;
+    const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["dnsFailover", key], message, input });
+    if (f.enabled && cfg.regions.length === 2 && f.witnessRegion === undefined) {
+        issue("witnessRegion", `is required with two regions: a withdrawal needs a majority of observers, and with ${cfg.regions.join(" and ")} alone the survivors of a dead region are only half. Name a third region for a small witness droplet (e.g. "${DIGITALOCEAN_REGIONS.find((r) => !cfg.regions.includes(r))}"), add a third region, or set dnsFailover.enabled: false`, undefined);
+    }
+    if (f.witnessRegion !== undefined && cfg.regions.includes(f.witnessRegion)) {
+        issue("witnessRegion", `must not be one of the stack's regions (${cfg.regions.join(", ")}): the witness breaks ties between them, so it must fail separately`, f.witnessRegion);
+    }
+    if (f.timeoutMs >= f.intervalMs) issue("timeoutMs", `must be below dnsFailover.intervalMs (${f.intervalMs}): a probe must end before the next one starts`, f.timeoutMs);
+    if (f.witnessVpcCidr !== undefined) {
+        for (const c of cfg.vpcCidrs ?? []) {
+            if (ipv4Overlaps(c, f.witnessVpcCidr)) issue("witnessVpcCidr", `must not overlap vpcCidrs entry ${c}: the witness's VPC is peered with the others`, f.witnessVpcCidr);
+        }
+    }
     if (cfg.vpcCidrs === undefined) return;
     if (cfg.vpcCidrs.length !== cfg.regions.length) {
         ctx.addIssue({ code: "custom", path: ["vpcCidrs"], message: `must list one CIDR per region (${cfg.regions.length} for regions ${cfg.regions.join(", ")}), in the same order`, input: cfg.vpcCidrs });

@@ -1,4 +1,5 @@
 import { DigitalOceanRegion } from "./regions";
+import type { FailoverTiming } from "../failover/agentFiles";
 
 /** Where the application served by the app tier comes from. */
 export type AppSource =
@@ -61,6 +62,21 @@ export interface StackSettings {
      * Without it, a pair of LBs fails over inside the droplets but the reserved IP stays put.
      */
     readonly reservedIpToken?: string;
+    /**
+     * Health-checked DNS: agents on every LB (and the witness) withdraw the record of an entry point
+     * a majority of them sees dead, and restore it when it heals.
+     */
+    readonly dnsFailover: {
+        readonly enabled: boolean;
+        readonly timing: FailoverTiming;
+        /** A small droplet in a third region that votes, so two regions can tell a dead region from a split. */
+        readonly witness?: { readonly region: DigitalOceanRegion; readonly vpcCidr: string; readonly size: string };
+    };
+    /**
+     * A DigitalOcean API token scoped to the domain's records, handed (as a secret) to the DNS
+     * failover agents. Without it they only log what they would do.
+     */
+    readonly dnsToken?: string;
     /** API base URL the droplets' agents call (default DigitalOcean's); the lab points it at its own. */
     readonly digitaloceanApiUrl?: string;
     /** Name of the DigitalOcean project grouping the stack's resources. */

@@ -1,8 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 
-/** The droplet roles of the stack; each is also a DigitalOcean tag on its droplets. */
-export type Role = "lb" | "app" | "db" | "cache";
+/**
+ * The droplet roles of the stack; each is also a DigitalOcean tag on its droplets. The witness is
+ * a small droplet in a third region whose only job is to vote in DNS failover decisions.
+ */
+export type Role = "lb" | "app" | "db" | "cache" | "witness";
+
+/** Every role, in the order outputs list them. */
+export const ROLES: readonly Role[] = ["lb", "app", "db", "cache", "witness"];
 
 /** Settings shared by every droplet a component creates. */
 export interface DropletPlacement {

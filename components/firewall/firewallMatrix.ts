@@ -1,4 +1,4 @@
-import { Role } from "../droplet/roleDroplet";
+import { Role, ROLES } from "../droplet/roleDroplet";
 
 /** One inbound rule in DigitalOcean's terms (plain values, so the matrix is testable without Pulumi). */
 export interface InboundRule {
@@ -30,6 +30,8 @@ export const PORTS = {
     haproxyStats: 8404,
     /** VRRP between an LB pair travels inside VXLAN: DigitalOcean firewalls pass only TCP, UDP and ICMP. */
     vrrpVxlan: 4789,
+    /** DNS failover agents fetch each other's votes here (private addresses only). */
+    dnsAgent: 8405,
     mysql: 3306,
     memcached: 11211,
 } as const;
@@ -38,13 +40,14 @@ const WORLD = ["0.0.0.0/0", "::/0"];
 
 /**
  * The least-privilege matrix: from the internet only 80/443 to load balancers, SSH only from the
- * admin CIDRs; app only from LBs; DB only from app and DB peers; memcached only from app.
+ * admin CIDRs; app only from LBs; DB only from app and DB peers; memcached only from app; the DNS
+ * failover agents' votes only between LBs and the witness.
  * `tagOf(role)` gives the stack-scoped tag of a role (firewalls of two stacks never overlap).
  */
 export function firewallMatrix(tagOf: (role: Role) => string, adminCidrs: readonly string[]): FirewallPolicy[] {
     const tcp = (port: number, from: Partial<Pick<InboundRule, "sourceAddresses" | "sourceTags">>): InboundRule => ({ protocol: "tcp", portRange: String(port), ...from });
     const ssh = tcp(PORTS.ssh, { sourceAddresses: adminCidrs });
-    const pingFromStack: InboundRule = { protocol: "icmp", sourceTags: (["lb", "app", "db", "cache"] as Role[]).map(tagOf) };
+    const pingFromStack: InboundRule = { protocol: "icmp", sourceTags: ROLES.map(tagOf) };
     const outbound: OutboundRule[] = [
         { protocol: "tcp", portRange: "1-65535", destinationAddresses: WORLD },
         { protocol: "udp", portRange: "1-65535", destinationAddresses: WORLD },
@@ -57,6 +60,7 @@ export function firewallMatrix(tagOf: (role: Role) => string, adminCidrs: readon
             tcp(PORTS.https, { sourceAddresses: WORLD }),
             tcp(PORTS.haproxyStats, { sourceTags: [tagOf("lb")] }),
             { protocol: "udp", portRange: String(PORTS.vrrpVxlan), sourceTags: [tagOf("lb")] },
+            tcp(PORTS.dnsAgent, { sourceTags: [tagOf("lb"), tagOf("witness")] }),
         ]),
         policy("app", [
             tcp(PORTS.http, { sourceTags: [tagOf("lb")] }),
@@ -65,5 +69,6 @@ export function firewallMatrix(tagOf: (role: Role) => string, adminCidrs: readon
         ]),
         policy("db", [tcp(PORTS.mysql, { sourceTags: [tagOf("app"), tagOf("db")] })]),
         policy("cache", [tcp(PORTS.memcached, { sourceTags: [tagOf("app")] })]),
+        policy("witness", [tcp(PORTS.dnsAgent, { sourceTags: [tagOf("lb")] })]),
     ];
 }

@@ -41,6 +41,8 @@ export interface LoadBalancerTierArgs extends Omit<TierArgs, "regions" | "perReg
         /** API base URL (default https://api.digitalocean.com). */
         readonly apiUrl?: string;
     };
+    /** More Debian packages for the LBs' first boot (e.g. "nodejs" for the DNS failover agent). */
+    readonly packages?: readonly string[];
     /** VRRP router id of the pair, unique per VPC (default 51). */
     readonly virtualRouterId?: number;
 }
@@ -113,7 +115,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
         LoadBalancerTier.validateArgs(args);
         this.region = args.region.region;
         const pair = args.count === 2;
-        const packages = pair ? ["haproxy", "keepalived"] : ["haproxy"];
+        const packages = [...(pair ? ["haproxy", "keepalived"] : ["haproxy"]), ...(args.packages ?? [])];
         this.hosts = tierDroplets(this, name, "lb", { ...args, regions: [args.region], perRegion: args.count }, (region) => renderCloudConfig({
             role: "lb",
             region,

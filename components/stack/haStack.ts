@@ -5,7 +5,7 @@ import { StackSettings, siteName } from "../config/settings";
 import { validateStackSettings } from "./validateStackSettings";
 import { Network } from "../network/network";
 import { Firewalls } from "../firewall/firewalls";
-import { Role } from "../droplet/roleDroplet";
+import { Role, ROLES } from "../droplet/roleDroplet";
 import { describeHost, TierHost } from "../droplet/tier";
 import { SessionCache } from "../cache/sessionCache";
 import { DatabaseCluster } from "../db/databaseCluster";
@@ -13,6 +13,7 @@ import { AppTier } from "../app/appTier";
 import { LoadBalancerTier } from "../lb/loadBalancerTier";
 import { RoundRobinDns } from "../dns/roundRobinDns";
 import { Monitoring } from "../monitoring/monitoring";
+import { DnsFailover } from "../failover/dnsFailover";
 
 /** A host as the stack outputs describe it. */
 export interface HostSummary {
@@ -45,6 +46,8 @@ export class HaStack extends pulumi.ComponentResource {
     public readonly app: AppTier;
     public readonly loadBalancers: LoadBalancerTier[];
     public readonly dns: RoundRobinDns;
+    /** The health-checked DNS agents, unless `dnsFailover.enabled` is false. */
+    public readonly dnsFailover: DnsFailover | undefined;
 
     constructor(name: string, settings: StackSettings, opts?: pulumi.ComponentResourceOptions) {
         super("dns-rr-ha:stack:HaStack", name, {}, opts);
@@ -60,14 +63,17 @@ export class HaStack extends pulumi.ComponentResource {
 
         const tagOf = (suffix: string) => new digitalocean.Tag(`${name}-tag-${suffix}`, { name: `${name}-${suffix}` }, { parent: this });
         const stackTag = new digitalocean.Tag(`${name}-tag`, { name }, { parent: this });
-        const roles: Role[] = ["lb", "app", "db", "cache"];
-        const roleTag = Object.fromEntries(roles.map((r) => [r, tagOf(r)])) as Record<Role, digitalocean.Tag>;
+        const roleTag = Object.fromEntries(ROLES.map((r) => [r, tagOf(r)])) as Record<Role, digitalocean.Tag>;
+        const failover = settings.dnsFailover;
 
         this.network = new Network(`${name}-net`, {
-            regions: settings.regions.map((region, i) => ({ region, ipRange: settings.vpcCidrs[i]! })),
+            regions: [
+                ...settings.regions.map((region, i) => ({ region, ipRange: settings.vpcCidrs[i]! })),
+                ...(failover.witness ? [{ region: failover.witness.region, ipRange: failover.witness.vpcCidr }] : []),
+            ],
         }, { parent: this });
         new Firewalls(`${name}-fw`, {
-            roleTags: Object.fromEntries(roles.map((r) => [r, `${name}-${r}`])) as Record<Role, string>,
+            roleTags: Object.fromEntries(ROLES.map((r) => [r, `${name}-${r}`])) as Record<Role, string>,
             adminCidrs: settings.adminCidrs,
         }, { parent: this, dependsOn: Object.values(roleTag) });
 
@@ -108,6 +114,7 @@ export class HaStack extends pulumi.ComponentResource {
             siteName: this.siteName,
             healthPath: settings.app.healthPath,
             backends: this.app.servers,
+            ...(failover.enabled ? { packages: ["nodejs"] } : {}),
             ...(settings.reservedIpToken !== undefined ? {
                 failover: { apiToken: pulumi.secret(settings.reservedIpToken), ...(settings.digitaloceanApiUrl ? { apiUrl: settings.digitaloceanApiUrl } : {}) },
             } : {}),
@@ -124,13 +131,40 @@ export class HaStack extends pulumi.ComponentResource {
             entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp, ...(lb.reservedIpv6 ? { ipv6: lb.reservedIpv6 } : {}) })),
         }, { parent: this });
 
+        if (failover.enabled) {
+            this.dnsFailover = new DnsFailover(`${name}-dnsfo`, {
+                domain: settings.domain,
+                recordName: settings.recordName,
+                ttl: settings.ttl,
+                siteName: this.siteName,
+                entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp, healthUrl: lb.healthUrl, ...(lb.reservedIpv6 ? { ipv6: lb.reservedIpv6 } : {}) })),
+                observers: this.loadBalancers.flatMap((lb) => lb.hosts.map((host, i) => ({ host, after: [lb.wiring[i]!] }))),
+                ...(failover.witness ? {
+                    witness: {
+                        region: { region: failover.witness.region, vpcUuid: this.network.vpcIds[failover.witness.region]! },
+                        ...common("witness", failover.witness.size),
+                    },
+                } : {}),
+                deployPrivateKey: pulumi.secret(deployKey.privateKeyOpenssh),
+                authorizedKeys,
+                ...(settings.dnsToken !== undefined ? { apiToken: pulumi.secret(settings.dnsToken) } : {}),
+                ...(settings.digitaloceanApiUrl ? { apiUrl: settings.digitaloceanApiUrl } : {}),
+                timing: failover.timing,
+                waitFor: this.dns.records,
+            }, { parent: this });
+            if (settings.dnsToken === undefined) {
+                pulumi.log.warn("dns-rr-ha:dnsToken is not set: the DNS failover agents watch the entry points and log what they would withdraw, but change no record. Set a token with the domain scopes: pulumi config set --secret dns-rr-ha:dnsToken <token>", this);
+            }
+        }
+
         new Monitoring(`${name}-mon`, {
             alertEmail: settings.alertEmail,
             dropletTag: name,
             entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, url: lb.healthUrl })),
         }, { parent: this, dependsOn: [stackTag] });
 
-        const allHosts: TierHost[] = [...this.cache.hosts, ...this.database.hosts, ...this.app.hosts, ...this.loadBalancers.flatMap((lb) => lb.hosts)];
+        const witness = this.dnsFailover?.witness ? [this.dnsFailover.witness] : [];
+        const allHosts: TierHost[] = [...this.cache.hosts, ...this.database.hosts, ...this.app.hosts, ...this.loadBalancers.flatMap((lb) => lb.hosts), ...witness];
         new digitalocean.Project(`${name}-project`, {
             name: settings.projectName,
             description: `dns-rr-ha stack ${name}: ${this.siteName}`,
@@ -151,7 +185,8 @@ export class HaStack extends pulumi.ComponentResource {
             summarize(this.app.hosts),
             summarize(this.database.hosts),
             summarize(this.cache.hosts),
-        ]).apply(([lb, app, db, cache]) => ({ lb, app, db, cache }));
+            summarize(witness),
+        ]).apply(([lb, app, db, cache, w]) => ({ lb, app, db, cache, witness: w }));
         this.databaseEndpoints = this.database.endpoints;
         this.registerOutputs({
             siteUrl: this.siteUrl,

@@ -23,6 +23,13 @@ export function validateStackSettings(s: StackSettings): void {
             if (ipv4Overlaps(o, c)) fail(`vpcCidrs[${i}]`, c, `overlaps ${o}`);
         });
     });
+    const witness = s.dnsFailover.witness;
+    if (witness) {
+        if (s.regions.includes(witness.region)) fail("dnsFailover.witness.region", witness.region, "must not be one of the stack's regions: the witness must fail separately");
+        s.vpcCidrs.forEach((c) => {
+            if (ipv4Overlaps(c, witness.vpcCidr)) fail("dnsFailover.witness.vpcCidr", witness.vpcCidr, `overlaps ${c}; the witness's VPC is peered with the regions'`);
+        });
+    }
     if (!Number.isInteger(s.ttl) || s.ttl < 30) fail("ttl", s.ttl, "must be a whole number of seconds, at least 30");
     if (s.lb.perRegion !== 1 && s.lb.perRegion !== 2) fail("lb.perRegion", s.lb.perRegion, "must be 1 or 2");
     for (const role of ["app", "cache"] as const) {

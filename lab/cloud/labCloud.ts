@@ -35,7 +35,7 @@ export interface LabCloudOptions {
     readonly log: (line: string) => void;
 }
 
-const ROLES = ["lb", "app", "db", "cache"];
+const ROLES = ["lb", "app", "db", "cache", "witness"];
 
 /**
  * The lab's DigitalOcean: the model computes what DigitalOcean would answer, and this class makes

@@ -59,3 +59,10 @@ export function wiringOf(model: DigitalOceanModel, droplet: ModelResource): Mode
     if (!cmd) throw new Error(`no wiring command for ${droplet.name}`);
     return cmd;
 }
+
+/** Every wiring command of a droplet: its own, and those of components adding to it (e.g. the DNS agent). */
+export function commandsOf(model: DigitalOceanModel, droplet: ModelResource): ModelResource[] {
+    const cmds = model.ofKind("Command").filter((c) => c.name.startsWith(`${droplet.name}-`) && c.inputs.connection?.host === droplet.state.ipv4Address);
+    if (cmds.length === 0) throw new Error(`no wiring command for ${droplet.name}`);
+    return cmds;
+}

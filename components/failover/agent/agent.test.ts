@@ -29,7 +29,7 @@ class World {
     public readonly agents: Map<string, DnsFailoverAgent> = new Map();
 
     constructor(withToken = true) {
-        for (const [region, ip] of Object.entries(REGIONS)) this.records.push({ id: this.nextId++, type: "A", name: "www", data: ip, ttl: 30 });
+        for (const ip of Object.values(REGIONS)) this.records.push({ id: this.nextId++, type: "A", name: "www", data: ip, ttl: 30 });
         for (const id of Object.keys(OBSERVERS)) this.agents.set(id, this.agent(id, withToken));
     }
 

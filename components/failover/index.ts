@@ -1,0 +1,2 @@
+export * from "./dnsFailover";
+export { DEFAULT_TIMING, FailoverTiming } from "./agentFiles";
