@@ -45,7 +45,7 @@ describe("parseStackConfig", () => {
         assert.equal(s.projectName, "dns-rr-ha-prod");
         assert.deepEqual(s.dnsFailover, {
             enabled: true,
-            timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 3, upAfter: 5 },
+            timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 5, upAfter: 5 },
             witness: { region: "sfo3", vpcCidr: "10.112.0.0/20", size: "s-1vcpu-512mb-10gb" },
         });
     });

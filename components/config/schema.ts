@@ -96,7 +96,7 @@ export const stackConfigSchema = z.strictObject({
         witnessSize: sizeSlug.default("s-1vcpu-512mb-10gb"),
         intervalMs: ms(200, 60000, 1000),
         timeoutMs: ms(100, 59000, 700),
-        downAfter: probes(3),
+        downAfter: probes(5),
         upAfter: probes(5),
     }).prefault({}),
     digitaloceanApiUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.:\[\]-]+\/?$/, { error: "must be the API's base URL, e.g. \"https://api.digitalocean.com\"" }).optional(),

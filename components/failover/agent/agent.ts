@@ -27,7 +27,7 @@ export interface AgentStatus {
     readonly heard: readonly string[];
     readonly tracks: Readonly<Record<string, ProbeTrack>>;
     readonly published: readonly string[] | undefined;
-    readonly lastDecision: Decision | undefined;
+    readonly lastDecision: (Omit<Decision, "publish"> & { readonly publish: readonly string[] }) | undefined;
     readonly apiWaitMs: number;
 }
 
@@ -70,7 +70,8 @@ export class DnsFailoverAgent {
             heard: this.freshPeers(now).map((h) => h.view.observer),
             tracks: Object.fromEntries(this.tracks),
             published: this.d.api ? (this.published ? [...this.published.regions] : undefined) : [...this.dryRunPublished],
-            lastDecision: this.lastDecision,
+            // Sets do not survive JSON: the status page shows them as lists.
+            lastDecision: this.lastDecision && { ...this.lastDecision, publish: [...this.lastDecision.publish] },
             apiWaitMs: this.backoff.waitMs(now),
         };
     }
