@@ -2,8 +2,9 @@
  * Property-based bad input for the stack config parser: well-formed but varied configs (counts at
  * and around their limits) are accepted exactly when every value is in range, rejected naming
  * exactly the keys out of range, and, when accepted, the real program builds its graph under
- * mocks; garbage (wrong types, nulls, unknown keys, huge numbers, empty lists, unicode, text that
- * is not JSON) is accepted or rejected with a StackConfigError whose every line names a key given.
+ * mocks; garbage (wrong types, nulls, unknown keys such as "__proto__", huge numbers, empty lists,
+ * unicode, text that is not JSON) is accepted, with no unknown key and no setting changed that was
+ * not given, or rejected with a StackConfigError whose every line names a key given.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -97,8 +98,10 @@ const garbageValue = fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 30 }),
     fc.array(fc.oneof(fc.string({ unit: "grapheme", maxLength: 12 }), fc.constantFrom("nyc3", "ams3", "10.0.0.0/8", KEY), fc.integer()), { maxLength: 4 }),
     fc.dictionary(fc.constantFrom(...NESTED, "__proto__", "constructor"), fc.oneof(fc.integer({ min: -2, max: 100000 }), fc.string({ unit: "grapheme", maxLength: 10 }), fc.constant(null)), { maxKeys: 3 }),
+    // Objects of top-level settings (in range or not), e.g. {"ttl":3600} under a "__proto__" key.
+    fc.dictionary(fc.constantFrom("ttl", "recordName", "ipv6", "bogus", "__proto__"), fc.constantFrom<unknown>(3600, 31, "api", true, 1, { ttl: 3600 }), { maxKeys: 3 }),
 );
-const garbageKey = fc.oneof(fc.constantFrom(...KNOWN), fc.constantFrom("bogus", "TTL", "Regions", "constructor", "toString", "hasOwnProperty", "régions", "💥"));
+const garbageKey = fc.oneof(fc.constantFrom(...KNOWN), fc.constantFrom("bogus", "TTL", "Regions", "__proto__", "constructor", "toString", "hasOwnProperty", "régions", "💥"));
 /** Keys checked against others: a rejection may name them when what they depend on was changed. */
 const DEPENDENTS = new Map<string, readonly string[]>([["regions", ["vpcCidrs", "dnsFailover"]], ["vpcCidrs", ["dnsFailover"]]]);
 
@@ -135,6 +138,11 @@ describe("parseStackConfig, property-based", () => {
                 for (const k of namedKeys(result)) assert.ok(touched.has(k), `names ${k}, which was neither set nor left out: ${result.message}`);
             } else {
                 assert.ok(result.regions.length >= 2 && result.ttl >= 30 && result.adminCidrs.length >= 1);
+                // Only settings take effect: an unknown key is never accepted, nor does it change a setting it was not.
+                for (const k of Object.keys(set)) assert.ok(KNOWN.includes(k), `accepted the unknown key ${k}`);
+                if (!Object.hasOwn(set, "ttl")) assert.equal(result.ttl, 30, "ttl changed without being set");
+                if (!Object.hasOwn(set, "recordName")) assert.equal(result.recordName, "www", "recordName changed without being set");
+                if (!Object.hasOwn(set, "ipv6")) assert.equal(result.ipv6, false, "ipv6 changed without being set");
             }
         }), { numRuns: 600 });
     });

@@ -95,6 +95,18 @@ describe("parseStackConfig", () => {
         });
     }
 
+    test("a __proto__ key is an unknown key like any other, at the top and nested, and sets nothing", () => {
+        assert.deepEqual(problems({ [`${NS}:__proto__`]: '{"ttl":3600}' }), [
+            "dns-rr-ha:__proto__ is not a setting of this stack; remove it (pulumi config rm 'dns-rr-ha:__proto__') Known keys here: " +
+            "domain, createDomain, recordName, ttl, regions, vpcCidrs, image, ipv6, lb, app, db, cache, adminCidrs, sshPublicKeys, alertEmail, reservedIpToken, dnsToken, dnsFailover, digitaloceanApiUrl, projectName",
+        ]);
+        // Its value's keys are not read as settings: only the key the user set is named.
+        assert.deepEqual(problems({ [`${NS}:__proto__`]: '{"ttl":3600,"bogus":1}' }).map((p) => p.split(" ")[0]), ["dns-rr-ha:__proto__"]);
+        assert.match(problems({ [`${NS}:lb`]: '{"__proto__":{"perRegion":1}}' }).join("\n"), /^dns-rr-ha:lb\.__proto__ is not a setting of this stack/);
+        assert.match(problems({ [`${NS}:dnsFailover`]: '{"witnessRegion":"sfo3","__proto__":{"enabled":false}}' }).join("\n"), /^dns-rr-ha:dnsFailover\.__proto__ is not a setting/);
+        assert.match(problems({ [`${NS}:constructor`]: '{"ttl":3600}' }).join("\n"), /^dns-rr-ha:constructor is not a setting/);
+    });
+
     test("reports every bad key at once", () => {
         const p = problems({ [`${NS}:ttl`]: "5", [`${NS}:regions`]: '["nyc3"]' });
         assert.equal(p.length, 2);

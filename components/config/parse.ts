@@ -69,8 +69,9 @@ function decode(value: string): unknown {
     }
 }
 
+/** The value at `keys`, own properties only: a key such as "__proto__" or "constructor" finds nothing inherited. */
 function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
-    return keys.reduce<unknown>((node, k) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[k] : undefined), root);
+    return keys.reduce<unknown>((node, k) => (node !== null && typeof node === "object" && Object.hasOwn(node, k) ? (node as Record<PropertyKey, unknown>)[k] : undefined), root);
 }
 
 function keyName(namespace: string, keys: readonly PropertyKey[]): string {
@@ -82,7 +83,7 @@ function knownKeysAt(keys: readonly PropertyKey[]): string[] {
     // Walk the schema's shape to list the keys valid at this level, for "did you mean".
     let shape: Record<string, unknown> = stackConfigSchema.def.shape ?? {};
     for (const k of keys) {
-        let node = shape[String(k)] as { def?: { innerType?: unknown; shape?: Record<string, unknown> } } | undefined;
+        let node = (Object.hasOwn(shape, k) ? shape[String(k)] : undefined) as { def?: { innerType?: unknown; shape?: Record<string, unknown> } } | undefined;
         while (node?.def?.innerType) node = node.def.innerType as typeof node;
         shape = node?.def?.shape ?? {};
     }
@@ -155,7 +156,10 @@ function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
  */
 export function parseStackConfig(raw: Readonly<Record<string, string>>, opts: ParseOptions): StackSettings {
     const prefix = `${opts.namespace}:`;
-    const input: Record<string, unknown> = {};
+    // Keys are the user's text: on a plain object, "dns-rr-ha:__proto__" would set the prototype and
+    // the schema would read its keys as inherited settings. Without a prototype every key is data,
+    // so "__proto__" is an unknown key like any other. (JSON.parse defines keys as data already.)
+    const input: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [key, value] of Object.entries(raw)) {
         if (key.startsWith(prefix)) input[key.slice(prefix.length)] = decode(value);
     }
