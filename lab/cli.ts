@@ -1,13 +1,14 @@
 /**
- * npm run lab -- [up [--stack NAME] | down | status [--json] | exec HOST -- CMD...]
+ * npm run lab -- [up [--stack NAME] | down | status [--json] | exec HOST -- CMD... | fault KIND ... | heal]
  * Deploys the real program onto this machine (see README "The lab").
  */
 import { spawnSync } from "child_process";
 import { labUp, describeLab } from "./up";
 import { labDown } from "./down";
 import { readLabState } from "./labState";
+import { applyFault, FAULT_USAGE, healLab, parseFault } from "./faultCommand";
 
-const USAGE = `usage: npm run lab -- [up [--stack NAME] | down | status [--json] | exec HOST -- CMD...]`;
+const USAGE = `usage: npm run lab -- [up [--stack NAME] | down | status [--json] | exec HOST -- CMD... | fault KIND ... | heal]\n\nfaults:\n${FAULT_USAGE}`;
 
 function log(line: string): void {
     process.stdout.write(`[lab ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -61,6 +62,16 @@ async function main(args: string[]): Promise<number> {
             if (!host || host === "--") throw new Error(USAGE);
             return execIn(host, sep >= 0 ? rest.slice(sep + 1) : rest.slice(1));
         }
+        case "fault": {
+            const state = requireState();
+            const fault = parseFault(rest, state.hosts.map((h) => h.name), [...new Set(state.hosts.map((h) => h.region))]);
+            log(await applyFault(state, fault));
+            return 0;
+        }
+        case "heal":
+            requireState();
+            log(await healLab());
+            return 0;
         case "-h":
         case "--help":
         case "help":

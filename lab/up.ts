@@ -8,7 +8,8 @@ import { generateEd25519KeyPair } from "./cloud/sshKeys";
 import { LabCloud } from "./cloud/labCloud";
 import { startDoApi } from "./cloud/doApi";
 import * as crypto from "crypto";
-import { createFabric, createSpecialHosts, fabricState, hostNetnsName } from "./net";
+import { createFabric, createSpecialHosts, fabricState, hostNetnsName, listFaults, openFabric } from "./net";
+import { readFabricState } from "./net/fabricState";
 import { readZoneRecords, recordFqdn, servedZones } from "./dns";
 import { ensureBaseImage } from "./image";
 import { LAB_DIR, LAB_PREFIX, LAB_STACK, PROJECT_DIR } from "./labPaths";
@@ -71,6 +72,18 @@ export function describeRoundRobin(dnsStateDir: string): string[] {
 }
 
 /** Prints the summary a user reads after `up` (and `status`). */
+/** Faults in force (`npm run lab -- fault ...`), if any. */
+function describeFaults(prefix: string): string[] {
+    if (!readFabricState(prefix)) return [];
+    const f = listFaults(openFabric(prefix));
+    const lines = [
+        ...f.blackholed.map((h) => `  ${h} blackholed`),
+        ...f.partitions.map(([a, b]) => `  ${a} | ${b} partitioned`),
+        ...Object.entries(f.extraLatencyMs).map(([pair, ms]) => `  ${pair.replace("|", "-")}: +${ms} ms one way`),
+    ];
+    return lines.length === 0 ? [] : ["", "faults in force (npm run lab -- heal undoes them):", ...lines];
+}
+
 export function describeLab(s: LabState): string {
     return [
         `site: ${s.siteUrl}  (resolve through the lab DNS ${s.dnsServer}; the browser runs in the client host)`,
@@ -80,6 +93,7 @@ export function describeLab(s: LabState): string {
         table([["HOST", "ROLE", "REGION", "PUBLIC", "PRIVATE"], ...s.hosts.map((h) => [h.name, h.role, h.region, h.publicIpv4, h.privateIpv4])]),
         // A state.json written before dnsStateDir existed still describes a lab whose DNS is in labDir/dns.
         ...describeRoundRobin(s.dnsStateDir ?? path.join(s.labDir, "dns")),
+        ...describeFaults(s.prefix),
         "",
         `bring-up: ${s.bringUpSeconds.toFixed(1)} s, memory of all droplets: ${s.memoryMb} MiB (PSS)`,
         "reach it:  npm run lab -- exec client -- curl -s http://" + s.siteName + "/whoami.json",

@@ -16,7 +16,7 @@ import {
   UNDERLAY_RELAY_IP,
   VXLAN_IN_PORT,
 } from "./fabricConstants";
-import { labRunDir } from "./fabricState";
+import { labRunDir, statePath } from "./fabricState";
 import { ipBatch, run, runInNetns } from "./exec";
 import { netnsExists, pidAlive, pidCmdline, readPidFile, sleep, spawnDetachedInNetns, stopPid } from "./processes";
 
@@ -96,15 +96,15 @@ function relayFiles(prefix: string): { pidFile: string; logFile: string } {
 }
 
 /** Marker that identifies our relay in /proc/PID/cmdline. */
-function relayMarker(delayMs: number): string {
-  return `delayRelay.${__filename.endsWith(".ts") ? "ts" : "js"} --listen ${RELAY_PORT} --to ${UNDERLAY_FABRIC_IP}:${VXLAN_IN_PORT} --delay-ms ${delayMs}`;
+function relayMarker(prefix: string, delayMs: number): string {
+  return `delayRelay.${__filename.endsWith(".ts") ? "ts" : "js"} --listen ${RELAY_PORT} --to ${UNDERLAY_FABRIC_IP}:${VXLAN_IN_PORT} --delay-ms ${delayMs} --state ${statePath(prefix)}`;
 }
 
 async function ensureRelay(prefix: string, delayMs: number): Promise<void> {
   const { pidFile, logFile } = relayFiles(prefix);
   const old = readPidFile(pidFile);
   if (old !== undefined && pidAlive(old)) {
-    if (delayMs > 0 && pidCmdline(old).includes(relayMarker(delayMs))) return;
+    if (delayMs > 0 && pidCmdline(old).includes(relayMarker(prefix, delayMs))) return;
     await stopPid(old, { expectInCmdline: "delayRelay" });
   }
   fs.rmSync(pidFile, { force: true });
@@ -113,7 +113,7 @@ async function ensureRelay(prefix: string, delayMs: number): Promise<void> {
   const script = path.join(__dirname, path.basename(__filename).replace(/^delayLink/, "delayRelay"));
   // Under tsx (tests, lab CLI) the relay is TypeScript too; compiled builds run plain JS.
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const args = [...loader, script, ...relayMarker(delayMs).split(" ").slice(1)];
+  const args = [...loader, script, ...relayMarker(prefix, delayMs).split(" ").slice(1)];
   fs.writeFileSync(logFile, "");
   const pid = spawnDetachedInNetns({
     netns: delayNetnsName(prefix),

@@ -4,9 +4,15 @@
  * (see fabricConstants.ts), so each packet routed through the loop is
  * delayed once. Runs as its own process inside the relay netns:
  *
- *   node delayRelay.js --listen 4790 --to 169.254.79.1:4789 --delay-ms 40 [--bind ADDR]
+ *   node delayRelay.js --listen 4790 --to 169.254.79.1:4789 --delay-ms 40 [--bind ADDR] [--state FABRIC_JSON]
+ *
+ * With --state it re-reads the fabric's state when it changes and adds the extra latency set for a
+ * region pair (`lab fault latency A B MS`) to the datagrams between those regions.
  */
 import dgram from "node:dgram";
+import fs from "node:fs";
+import type { FabricState } from "./fabricState";
+import { extraDelayMs, regionLookup, RegionOf } from "./pairLatency";
 
 /** Parsed command line of the relay. */
 export interface RelayArgs {
@@ -16,6 +22,8 @@ export interface RelayArgs {
   delayMs: number;
   /** Address to bind (default: all of the relay netns). */
   bindAddress?: string;
+  /** The fabric's state file, for per-pair extra latency. */
+  stateFile?: string;
 }
 
 /** Parses the relay's command line; throws with a usage message on bad input. */
@@ -37,8 +45,10 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   const delayMs = Number(get("--delay-ms"));
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000) throw new Error(`bad --delay-ms: ${get("--delay-ms")}`);
   const bindAt = argv.indexOf("--bind");
+  const stateAt = argv.indexOf("--state");
   return {
     ...(bindAt >= 0 && argv[bindAt + 1] !== undefined ? { bindAddress: argv[bindAt + 1] } : {}),
+    ...(stateAt >= 0 && argv[stateAt + 1] !== undefined ? { stateFile: argv[stateAt + 1] } : {}),
     listenPort: port(get("--listen"), "--listen"),
     toHost: to.slice(0, colon),
     toPort: port(to.slice(colon + 1), "--to port"),
@@ -52,9 +62,12 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
  */
 export function startRelay(args: RelayArgs): Promise<dgram.Socket> {
   const socket = dgram.createSocket({ type: "udp4", recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+  const pairs = args.stateFile ? pairLatencyFrom(args.stateFile) : undefined;
   socket.on("message", (msg) => {
-    setTimeout(() => socket.send(msg, args.toPort, args.toHost), args.delayMs);
+    const extra = pairs ? pairs.extra(msg) : 0;
+    setTimeout(() => socket.send(msg, args.toPort, args.toHost), args.delayMs + extra);
   });
+  socket.on("close", () => pairs?.stop());
   return new Promise((resolve, reject) => {
     socket.once("error", reject);
     socket.bind(args.listenPort, args.bindAddress, () => {
@@ -64,6 +77,34 @@ export function startRelay(args: RelayArgs): Promise<dgram.Socket> {
       resolve(socket);
     });
   });
+}
+
+/** Watches the fabric state (twice a second, by mtime) for the per-pair extra latencies. */
+function pairLatencyFrom(file: string): { extra(datagram: Buffer): number; stop(): void } {
+  let regionOf: RegionOf = () => undefined;
+  let extra: Record<string, number> = {};
+  let stamp = "";
+  const reload = (): void => {
+    try {
+      const st = fs.statSync(file);
+      const now = `${st.mtimeMs}:${st.size}`;
+      if (now === stamp) return;
+      const state = JSON.parse(fs.readFileSync(file, "utf8")) as FabricState;
+      regionOf = regionLookup(state);
+      extra = state.extraLatencyMs ?? {};
+      stamp = now;
+    } catch (e) {
+      // Torn write or file gone at teardown: keep the last good view.
+      process.stderr.write(`delayRelay: state ${file}: ${(e as Error).message}\n`);
+    }
+  };
+  reload();
+  const timer = setInterval(reload, 500);
+  timer.unref();
+  return {
+    extra: (datagram) => (Object.keys(extra).length === 0 ? 0 : extraDelayMs(datagram, regionOf, extra)),
+    stop: () => clearInterval(timer),
+  };
 }
 
 if (require.main === module) {

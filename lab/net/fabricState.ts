@@ -50,6 +50,8 @@ export interface FabricState {
   blackholed: string[];
   /** VPC pairs (sorted) that cannot reach each other, even over public addresses. */
   partitions: [string, string][];
+  /** Extra one-way delay by region pair ("a|b", sorted), on top of interRegionDelayMs. */
+  extraLatencyMs?: Record<string, number>;
 }
 
 /** Root of all lab run-time records; overridable for tests with DRR_LAB_RUN_DIR. */
@@ -62,7 +64,8 @@ export function labRunDir(prefix: string): string {
   return path.join(labRunRoot(), validatePrefix(prefix));
 }
 
-function statePath(prefix: string): string {
+/** The fabric's persisted state file (the delay relay watches it for per-pair latency). */
+export function statePath(prefix: string): string {
   return path.join(labRunDir(prefix), "fabric.json");
 }
 

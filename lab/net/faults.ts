@@ -1,4 +1,5 @@
 import { Fabric, fabricState, mutateFabric } from "./fabric";
+import { regionPairKey } from "./pairLatency";
 
 /**
  * Makes a host silently unreachable: the fabric drops every IPv4/IPv6 frame
@@ -50,8 +51,35 @@ export async function heal(fabric: Fabric, vpcA?: string, vpcB?: string): Promis
   });
 }
 
+/**
+ * Sets extra one-way latency between two regions (both directions), on top of the base
+ * inter-region delay; 0 removes it. The delay relay picks it up within half a second.
+ */
+export async function setLatency(fabric: Fabric, regionA: string, regionB: string, ms: number): Promise<void> {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 5000) throw new Error(`latency ${ms} must be a whole number of milliseconds from 0 to 5000`);
+  await mutateFabric(fabric, (state) => {
+    const regions = new Set(Object.values(state.vpcs).map((v) => v.region));
+    for (const r of [regionA, regionB]) if (!regions.has(r)) throw new Error(`unknown region ${r}; regions: ${[...regions].join(", ")}`);
+    if (regionA === regionB) throw new Error("latency is between two different regions");
+    if (state.interRegionDelayMs <= 0) throw new Error("the fabric has no delay loop (interRegionDelayMs 0)");
+    const extra = { ...(state.extraLatencyMs ?? {}) };
+    if (ms === 0) delete extra[regionPairKey(regionA, regionB)];
+    else extra[regionPairKey(regionA, regionB)] = ms;
+    state.extraLatencyMs = extra;
+  });
+}
+
+/** Undoes every fault: blackholes, partitions and extra latencies. */
+export async function healAll(fabric: Fabric): Promise<void> {
+  await mutateFabric(fabric, (state) => {
+    state.blackholed = [];
+    state.partitions = [];
+    state.extraLatencyMs = {};
+  });
+}
+
 /** Current faults, for `lab status`. */
-export function listFaults(fabric: Fabric): { blackholed: string[]; partitions: [string, string][] } {
+export function listFaults(fabric: Fabric): { blackholed: string[]; partitions: [string, string][]; extraLatencyMs: Record<string, number> } {
   const s = fabricState(fabric);
-  return { blackholed: [...s.blackholed], partitions: s.partitions.map(([a, b]) => [a, b]) };
+  return { blackholed: [...s.blackholed], partitions: s.partitions.map(([a, b]) => [a, b]), extraLatencyMs: { ...(s.extraLatencyMs ?? {}) } };
 }

@@ -13,7 +13,8 @@ export { createFabric, destroyFabric, ensureVpc, fabricState, openFabric, peer, 
 export { checkFabric } from "./fabricHealth";
 export type { FabricState, HostRecord, VpcRecord } from "./fabricState";
 export { labRunDir } from "./fabricState";
-export { blackhole, heal, listFaults, partition, unblackhole } from "./faults";
+export { blackhole, heal, healAll, listFaults, partition, setLatency, unblackhole } from "./faults";
+export { regionPairKey } from "./pairLatency";
 export { applyFirewall, removeFirewall, showFirewall } from "./firewallApply";
 export { CLOUDFW_TABLE, firewallsForDroplet, renderFirewallNft } from "./firewallRender";
 export type { DoFirewall, DoFirewallInboundRule, DoFirewallOutboundRule, FirewallDroplet, FirewallRenderInput } from "./firewallTypes";
