@@ -225,6 +225,40 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         assert.equal(clientGet(state, entry.ipv4, "/lb-health").status, 200, "the entry point serves from its new holder");
     });
 
+    test("`lab fault` and `lab heal`: added latency between two regions is measured, then removed; a killed daemon dies", () => {
+        const [a, b] = state.entryPoints;
+        const from = state.hosts.find((h) => h.role === "lb" && h.region === a!.region)!;
+        const to = state.hosts.find((h) => h.role === "lb" && h.region === b!.region)!;
+        const rtt = () => {
+            const out = inHost(state, from.name, `ping -n -q -c 5 -i 0.2 -W 2 ${to.privateIpv4}`).out;
+            const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+            assert.ok(m, out);
+            return Number(m[1]);
+        };
+        const base = rtt();
+        const slow = cli("fault", "latency", a!.region, b!.region, "100");
+        assert.equal(slow.code, 0, slow.out);
+        assert.match(cli("status").out, new RegExp(`faults in force[\\s\\S]*\\+100 ms one way`));
+        spawnSync("sleep", ["1"]);
+        const slowed = rtt();
+        assert.equal(cli("heal").code, 0);
+        spawnSync("sleep", ["1"]);
+        const healed = rtt();
+        figure(`lab fault latency ${a!.region} ${b!.region} 100: RTT ${from.name} -> ${to.name} ${base.toFixed(0)} ms, then ${slowed.toFixed(0)} ms, after heal ${healed.toFixed(0)} ms`);
+        assert.ok(slowed - base >= 180 && slowed - base <= 260, `+100 ms each way adds ~200 ms RTT: ${base} -> ${slowed}`);
+        assert.ok(Math.abs(healed - base) < 30, `heal restores the RTT: ${base} -> ${healed}`);
+        assert.match(cli("fault", "partition", a!.region, "mars1").out, /region "mars1" is not a region of this lab/);
+
+        const cache = state.hosts.find((h) => h.role === "cache")!;
+        const pidBefore = inHost(state, cache.name, "systemctl show -p MainPID --value memcached").out.trim();
+        const kill = cli("fault", "kill", cache.name);
+        assert.equal(kill.code, 0, kill.out);
+        assert.match(kill.out, /SIGKILL sent to memcached\.service/);
+        spawnSync("sleep", ["0.5"]);
+        assert.notEqual(inHost(state, cache.name, "systemctl show -p MainPID --value memcached").out.trim(), pidBefore, "the old memcached is gone");
+        inHost(state, cache.name, "systemctl restart memcached");
+    });
+
     test("8. `up` again on a running lab is safe: the site serves again afterwards", () => {
         const again = cli("up");
         assert.equal(again.code, 0, again.out.slice(-3000));
