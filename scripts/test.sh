@@ -12,7 +12,7 @@ if [ "$(id -u)" = 0 ]; then bash scripts/install-deps.sh; fi
 echo "== type-check (tsc --strict)"
 npx --no-install tsc -p . --noEmit
 
-mapfile -t unit < <(find components test lab policy -name '*.test.ts' -not -name '*.e2e.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t unit < <(find components test lab policy bench -name '*.test.ts' -not -name '*.e2e.test.ts' -not -path '*/node_modules/*' | sort)
 mapfile -t e2e < <(find lab test -name '*.e2e.test.ts' -not -path '*/node_modules/*' | sort)
 
 files=("${unit[@]}")
