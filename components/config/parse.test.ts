@@ -43,6 +43,7 @@ describe("parseStackConfig", () => {
         assert.deepEqual(s.app.source, { kind: "demo" });
         assert.deepEqual(s.vpcCidrs, ["10.110.0.0/20", "10.111.0.0/20"]);
         assert.equal(s.projectName, "dns-rr-ha-prod");
+        assert.deepEqual(s.db, { size: "s-2vcpu-4gb", volumeSizeGb: 20, durability: "semisync", semisyncTimeoutMs: 1000 });
         assert.deepEqual(s.dnsFailover, {
             enabled: true,
             timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 5, upAfter: 5 },
@@ -85,6 +86,10 @@ describe("parseStackConfig", () => {
         { what: "overlapping VPC ranges", set: { [`${NS}:vpcCidrs`]: '["10.110.0.0/20","10.110.8.0/24"]' }, expect: [/dns-rr-ha:vpcCidrs/, /must not overlap/] },
         { what: "a public VPC range", set: { [`${NS}:vpcCidrs`]: '["8.8.0.0/20","10.111.0.0/20"]' }, expect: [/dns-rr-ha:vpcCidrs\[0\] = "8.8.0.0\/20"/, /private IPv4 CIDR/] },
         { what: "VPC ranges not matching the regions", set: { [`${NS}:vpcCidrs`]: '["10.110.0.0/20"]' }, expect: [/dns-rr-ha:vpcCidrs/, /one CIDR per region \(2/] },
+        { what: "an unknown durability", set: { [`${NS}:db`]: '{"durability":"sync"}' }, expect: [/dns-rr-ha:db\.durability = "sync"/, /must be "semisync" .* or "async"/] },
+        { what: "a semisync timeout under the inter-region round trip", set: { [`${NS}:db`]: '{"semisyncTimeoutMs":10}' }, expect: [/dns-rr-ha:db\.semisyncTimeoutMs = 10/, /at least 100 ms: below the inter-region round trip/] },
+        { what: "a semisync timeout of minutes", set: { [`${NS}:db`]: '{"semisyncTimeoutMs":600000}' }, expect: [/dns-rr-ha:db\.semisyncTimeoutMs = 600000/, /at most 300000 ms/] },
+        { what: "a semisync timeout that is not whole", set: { [`${NS}:db`]: '{"semisyncTimeoutMs":"1s"}' }, expect: [/dns-rr-ha:db\.semisyncTimeoutMs = "1s"/, /whole number of milliseconds from 100 to 300000/] },
         { what: "a bad size slug", set: { [`${NS}:db`]: '{"size":"Big Box"}' }, expect: [/dns-rr-ha:db\.size = "Big Box"/, /size slug/] },
         { what: "an app source that does not exist", set: { [`${NS}:app`]: '{"source":"./no-such-app-dir"}' }, expect: [/dns-rr-ha:app\.source = "\.\/no-such-app-dir"/, /existing directory/] },
     ];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DIGITALOCEAN_REGIONS, isDigitalOceanRegion } from "./regions";
 import { ipv4Overlaps, parseCidr } from "./cidr";
+import { SEMISYNC_TIMEOUT_MS } from "../db/myCnf";
 
 /**
  * The stack config schema. Every message says what is allowed, because the
@@ -72,6 +73,11 @@ export const stackConfigSchema = z.strictObject({
     db: z.strictObject({
         size: sizeSlug.default("s-2vcpu-4gb"),
         volumeSizeGb: z.int({ error: "must be a whole number of GiB from 1 to 16384" }).min(1, { error: "must be at least 1 GiB" }).max(16384, { error: "must be at most 16384 GiB (DigitalOcean's volume limit)" }).default(20),
+        durability: z.enum(["async", "semisync"], { error: "must be \"semisync\" (a commit returns once a peer region has it, or after semisyncTimeoutMs) or \"async\" (faster commits, a dead node can lose its last writes); see components/db/DURABILITY.md" }).default("semisync"),
+        semisyncTimeoutMs: z.int({ error: `must be a whole number of milliseconds from ${SEMISYNC_TIMEOUT_MS.min} to ${SEMISYNC_TIMEOUT_MS.max}` })
+            .min(SEMISYNC_TIMEOUT_MS.min, { error: `must be at least ${SEMISYNC_TIMEOUT_MS.min} ms: below the inter-region round trip every commit would time out and degrade to async; e.g. ${SEMISYNC_TIMEOUT_MS.default}` })
+            .max(SEMISYNC_TIMEOUT_MS.max, { error: `must be at most ${SEMISYNC_TIMEOUT_MS.max} ms: with a peer down, writes stall this long before the node degrades to async; e.g. ${SEMISYNC_TIMEOUT_MS.default}` })
+            .default(SEMISYNC_TIMEOUT_MS.default),
     }).prefault({}),
     cache: z.strictObject({
         perRegion: count(10).default(1),

@@ -1,5 +1,6 @@
 import { DigitalOceanRegion } from "./regions";
 import type { FailoverTiming } from "../failover/agentFiles";
+import type { DbDurability } from "../db/myCnf";
 
 /** Where the application served by the app tier comes from. */
 export type AppSource =
@@ -45,6 +46,10 @@ export interface StackSettings {
         readonly size: string;
         /** Size of the block volume holding the MariaDB datadir, in GiB. */
         readonly volumeSizeGb: number;
+        /** Replication durability (default "semisync"; see components/db/DURABILITY.md). */
+        readonly durability: DbDurability;
+        /** How long a semisync commit waits for a peer's ack before the node degrades to async, ms (default 1000). */
+        readonly semisyncTimeoutMs: number;
     };
     readonly cache: RoleSettings & {
         /** memcached memory limit (-m), in MiB. */

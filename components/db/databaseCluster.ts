@@ -9,7 +9,7 @@ import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
 import { parseCidr } from "../config/cidr";
 import { cidrToMariaDbHost } from "./mariaDbHost";
-import { dbNodeMyCnfSettings, renderMyCnf } from "./myCnf";
+import { DB_DURABILITIES, type DbDurability, dbNodeMyCnfSettings, renderMyCnf, SEMISYNC_TIMEOUT_MS } from "./myCnf";
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
 import { dbScripts } from "./dbScripts";
 import { DB_WIRE_COMMAND, dbDatadir, dbWiringFiles, renderDbEnv } from "./wiringFiles";
@@ -24,6 +24,10 @@ export interface DatabaseClusterArgs extends Omit<TierArgs, "perRegion"> {
     readonly databaseName?: string;
     /** Account the app connects as (default "app"). */
     readonly appUser?: string;
+    /** Replication durability (default "semisync": a commit returns once a peer has it; see DURABILITY.md). */
+    readonly durability?: DbDurability;
+    /** ms a semisync commit waits for a peer's ack before the node degrades to async (default 1000). */
+    readonly semisyncTimeoutMs?: number;
 }
 
 /** What an app server needs to reach the database. */
@@ -82,6 +86,13 @@ export class DatabaseCluster extends pulumi.ComponentResource {
             const v = args[key];
             if (v !== undefined && !/^[a-z][a-z0-9_]{0,31}$/.test(v)) throw new Error(`DatabaseClusterArgs.${key} "${v}" must be 1-32 lowercase letters, digits or _ starting with a letter`);
         }
+        if (args.durability !== undefined && !DB_DURABILITIES.includes(args.durability)) {
+            throw new Error(`DatabaseClusterArgs.durability ${JSON.stringify(args.durability)} must be one of ${DB_DURABILITIES.join(", ")}`);
+        }
+        const timeout = args.semisyncTimeoutMs;
+        if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < SEMISYNC_TIMEOUT_MS.min || timeout > SEMISYNC_TIMEOUT_MS.max)) {
+            throw new Error(`DatabaseClusterArgs.semisyncTimeoutMs ${timeout} must be a whole number of milliseconds from ${SEMISYNC_TIMEOUT_MS.min} to ${SEMISYNC_TIMEOUT_MS.max}`);
+        }
     }
 
     constructor(name: string, args: DatabaseClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -132,6 +143,8 @@ export class DatabaseCluster extends pulumi.ComponentResource {
                     bindAddress: ips[index]!,
                     datadir: dbDatadir(volumeName),
                     memoryMb: sizeMemoryMb(args.size),
+                    durability: args.durability,
+                    semisyncTimeoutMs: args.semisyncTimeoutMs,
                 })),
                 usersSql: renderUsersSql({
                     replicationUser, replicationPassword: replPw, appUser, appPassword: appPw, appDatabase: database,

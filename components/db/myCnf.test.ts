@@ -12,10 +12,16 @@ import {
   validateMyCnfSettings,
   type MyCnfSettings,
 } from "./myCnf";
-import { renderReplicationSql, renderUsersSql } from "./replicationSql";
-import { cidrToMariaDbHost } from "./mariaDbHost";
 import { dbScriptSourcePath } from "./dbScripts";
-import { clientArgs, startLocalCluster, waitUntil, type LocalMariadb } from "./testing/localMariadb";
+import {
+  clientArgs,
+  describeCluster,
+  localNodeName,
+  replicationRunning,
+  startReplicatingCluster,
+  waitUntil,
+  type LocalMariadb,
+} from "./testing/localMariadb";
 
 const production = dbNodeMyCnfSettings({
   nodeIndex: 2,
@@ -106,8 +112,30 @@ describe("renderMyCnf accepted by mariadbd", () => {
       "slave-parallel-threads": "4",
       "max-connections": "200",
       "binlog-expire-logs-seconds": "604800",
+      "rpl-semi-sync-master-enabled": "TRUE",
+      "rpl-semi-sync-slave-enabled": "TRUE",
+      "rpl-semi-sync-master-wait-point": "AFTER_SYNC",
+      "rpl-semi-sync-master-timeout": "1000",
+      "rpl-semi-sync-master-wait-no-slave": "TRUE",
+      "sync-relay-log": "1",
     };
     for (const [name, value] of Object.entries(expected)) assert.equal(variables.get(name), value, name);
+  });
+
+  test("durability async, or a single node: no semisync, relay log synced by the OS", () => {
+    for (const settings of [{ ...production, durability: "async" as const }, { ...production, nodeIndex: 0, nodeCount: 1 }]) {
+      const r = mariadbdHelp(renderMyCnf(settings));
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.variables.get("rpl-semi-sync-master-enabled"), "FALSE");
+      assert.equal(r.variables.get("rpl-semi-sync-slave-enabled"), "FALSE");
+      assert.equal(r.variables.get("sync-relay-log"), "10000", "the server default");
+      assert.equal(r.variables.get("sync-binlog"), "1", "commits stay durable locally");
+    }
+  });
+
+  test("the semisync timeout comes from the settings", () => {
+    const r = mariadbdHelp(renderMyCnf({ ...production, semisyncTimeoutMs: 250 }));
+    assert.equal(r.variables.get("rpl-semi-sync-master-timeout"), "250");
   });
 });
 
@@ -133,6 +161,14 @@ describe("settings validation", () => {
     assert.doesNotThrow(() => validateMyCnfSettings({ ...production, nodeIndex: 9 }));
   });
 
+  test("durability and semisync timeout are checked", () => {
+    assert.throws(() => validateMyCnfSettings({ ...production, durability: "sync" as never }), /durability must be one of async, semisync \(got "sync"\)/);
+    assert.throws(() => validateMyCnfSettings({ ...production, semisyncTimeoutMs: 99 }), /semisyncTimeoutMs must be an integer in 100\.\.300000 \(got 99\)/);
+    assert.throws(() => validateMyCnfSettings({ ...production, semisyncTimeoutMs: 1.5 }), /semisyncTimeoutMs/);
+    assert.equal(production.durability, "semisync");
+    assert.equal(production.semisyncTimeoutMs, 1000);
+  });
+
   test("paths cannot inject config lines", () => {
     assert.throws(() => validateMyCnfSettings({ ...production, logError: "/x\nread_only = ON" }), /logError/);
   });
@@ -153,28 +189,8 @@ describe("settings validation", () => {
   });
 });
 
-const REPLICATION_PASSWORD = `r'e"p\\l;pw`;
 const ROWS_PER_NODE = 5;
-
-function nodeName(i: number): string {
-  return `node-${i}`;
-}
-
-function healthy(db: LocalMariadb, peers: number): boolean {
-  const rows = db.rows("SHOW ALL SLAVES STATUS");
-  return rows.length === peers && rows.every((r) => r.Slave_IO_Running === "Yes" && r.Slave_SQL_Running === "Yes");
-}
-
-function describeCluster(nodes: LocalMariadb[]): string {
-  return nodes
-    .map((db, i) => {
-      const status = db
-        .rows("SHOW ALL SLAVES STATUS")
-        .map((r) => `  ${r.Connection_name}: io=${r.Slave_IO_Running} sql=${r.Slave_SQL_Running} ${r.Last_IO_Error} ${r.Last_SQL_Error}`);
-      return [`${nodeName(i)} binlog=${db.sql("SELECT @@gtid_binlog_pos;").trim()}`, ...status].join("\n");
-    })
-    .join("\n");
-}
+const nodeName = localNodeName;
 
 function dbHealth(db: LocalMariadb): { status: number | null; stdout: string } {
   const r = spawnSync("bash", [dbScriptSourcePath("health"), ...clientArgs(db.socket)], { encoding: "utf8" });
@@ -186,36 +202,13 @@ function dbHealth(db: LocalMariadb): { status: number | null; stdout: string } {
  * node and check that everything arrives exactly once everywhere.
  */
 async function exerciseCluster(n: number): Promise<void> {
-  const nodes = await startLocalCluster(n);
+  const nodes = await startReplicatingCluster(n);
   try {
     validateDbCluster(nodes.map((db) => db.settings));
-    const hosts = cidrToMariaDbHost("127.0.0.0/8");
-    for (const db of nodes) {
-      // The bootstrap must not be binlogged, or peers would replay it.
-      assert.equal(db.sql("SELECT @@gtid_binlog_pos;").trim(), "");
-      db.sql(
-        renderUsersSql({
-          replicationUser: "repl",
-          replicationPassword: REPLICATION_PASSWORD,
-          appUser: "app",
-          appPassword: "app-pw",
-          appDatabase: "app",
-          appHostPattern: hosts,
-          replicationHostPattern: hosts,
-        }),
-      );
-      // Accounts and database are node-local: nothing may reach the binlog.
-      assert.equal(db.sql("SELECT @@gtid_binlog_pos;").trim(), "");
-    }
-    nodes.forEach((db, i) => {
-      const peers = nodes
-        .map((peer, j) => ({ name: nodeName(j), host: "127.0.0.1", port: peer.port }))
-        .filter((_, j) => j !== i);
-      db.sql(renderReplicationSql({ self: nodeName(i), peers, user: "repl", password: REPLICATION_PASSWORD }));
-    });
-    const allHealthy = (): boolean => nodes.every((db) => healthy(db, n - 1));
+    // The bootstrap (accounts, database, connections) is node-local: had it been binlogged, peers would replay it.
+    for (const db of nodes) assert.equal(db.sql("SELECT @@gtid_binlog_pos;").trim(), "");
+    const healthy = (db: LocalMariadb, peers: number): boolean => replicationRunning(db, peers);
     const show = (): string => describeCluster(nodes);
-    await waitUntil("all replication connections running", allHealthy, 20_000, show);
 
     nodes[0].sql("CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, origin INT NOT NULL, n INT NOT NULL DEFAULT 0);");
     await waitUntil("table on every node", () => nodes.every((db) => db.sql("SHOW TABLES FROM app;").trim() === "t"), 10_000, show);

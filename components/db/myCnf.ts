@@ -9,6 +9,23 @@ import { isIPv4 } from "node:net";
 const UINT32_MAX = 2 ** 32 - 1;
 
 /**
+ * How far a commit is replicated before the client hears "OK" (see DURABILITY.md):
+ * - `semisync`: after a peer acknowledged it (in its relay log, on disk), or after the timeout;
+ * - `async`: as soon as it is durable on this node; a crash can lose what the peers had not fetched.
+ */
+export type DbDurability = "async" | "semisync";
+
+/** Every {@link DbDurability}, for validators. */
+export const DB_DURABILITIES: readonly DbDurability[] = ["async", "semisync"];
+
+/**
+ * Allowed `rpl_semi_sync_master_timeout` (ms) and its default. Below ~100 ms an inter-region
+ * round trip alone exceeds it and every commit degrades to async; above 5 min a dead peer
+ * stalls the writes that long.
+ */
+export const SEMISYNC_TIMEOUT_MS = { min: 100, max: 300_000, default: 1000 } as const;
+
+/**
  * Everything that varies between database nodes or deployments.
  * Build it with {@link dbNodeMyCnfSettings} to get the documented defaults.
  */
@@ -62,6 +79,10 @@ export interface MyCnfSettings {
   readonly pidFile: string;
   /** Unix socket path; omitted to keep the distribution default (/run/mysqld/mysqld.sock). */
   readonly socket?: string;
+  /** Replication durability; a single node (nodeCount 1) has no peer to acknowledge and is always async. */
+  readonly durability: DbDurability;
+  /** rpl_semi_sync_master_timeout: ms a commit waits for a peer's ack before the node degrades to async. */
+  readonly semisyncTimeoutMs: number;
 }
 
 /** The per-node inputs {@link dbNodeMyCnfSettings} cannot default. */
@@ -92,6 +113,8 @@ export const MY_CNF_DEFAULTS = {
   masterRetryCount: 100_000_000,
   binlogExpireSeconds: 7 * 24 * 3600,
   pidFile: "/run/mysqld/mysqld.pid",
+  durability: "semisync" as DbDurability,
+  semisyncTimeoutMs: SEMISYNC_TIMEOUT_MS.default,
 } as const;
 
 /**
@@ -169,6 +192,10 @@ export function validateMyCnfSettings(s: MyCnfSettings): void {
   checkInt(problems, "slaveNetTimeoutSeconds", s.slaveNetTimeoutSeconds, 2, 31536000);
   checkInt(problems, "masterRetryCount", s.masterRetryCount, 1, UINT32_MAX);
   checkInt(problems, "binlogExpireSeconds", s.binlogExpireSeconds, 3600, 8553600);
+  if (!DB_DURABILITIES.includes(s.durability)) {
+    problems.push(`durability must be one of ${DB_DURABILITIES.join(", ")} (got ${JSON.stringify(s.durability)})`);
+  }
+  checkInt(problems, "semisyncTimeoutMs", s.semisyncTimeoutMs, SEMISYNC_TIMEOUT_MS.min, SEMISYNC_TIMEOUT_MS.max);
   if (problems.length > 0) {
     throw new Error(`invalid MariaDB settings for node ${s.nodeIndex}:\n  - ${problems.join("\n  - ")}`);
   }
@@ -264,6 +291,38 @@ export function renderMyCnf(s: MyCnfSettings): string {
     `slave_net_timeout = ${s.slaveNetTimeoutSeconds}`,
     `master_retry_count = ${s.masterRetryCount}`,
     "",
+    ...durabilityLines(s),
   ];
   return lines.join("\n");
+}
+
+/** The replication durability section (semi-synchronous is built into MariaDB since 10.3.3: no plugin to load). */
+function durabilityLines(s: MyCnfSettings): string[] {
+  if (s.durability === "async" || s.nodeCount < 2) {
+    return [
+      `# Durability: asynchronous${s.nodeCount < 2 ? " (a single node has no peer to acknowledge)" : ""}. A commit returns once`,
+      "# it is durable here; what the peers had not fetched yet is lost if this node dies.",
+      "rpl_semi_sync_master_enabled = OFF",
+      "rpl_semi_sync_slave_enabled = OFF",
+      "",
+    ];
+  }
+  return [
+    "# Durability: semi-synchronous (components/db/DURABILITY.md). A commit returns only once a",
+    "# peer has the transaction in its relay log, or after the timeout (then the node degrades",
+    "# to async, logs it and Rpl_semi_sync_master_status turns OFF until a peer catches up).",
+    "rpl_semi_sync_master_enabled = ON",
+    "# Every node is also a replica of its peers and acknowledges what it receives from them.",
+    "rpl_semi_sync_slave_enabled = ON",
+    "# Wait after the binlog sync, before the engine commit: no client ever reads a row that",
+    "# no peer has (with AFTER_COMMIT it could, and then lose it with this node).",
+    "rpl_semi_sync_master_wait_point = AFTER_SYNC",
+    `rpl_semi_sync_master_timeout = ${s.semisyncTimeoutMs}`,
+    "# ON (the default, made explicit): with every peer disconnected a commit still waits the",
+    "# timeout once before degrading, as with a silent peer, instead of going async at once.",
+    "rpl_semi_sync_master_wait_no_slave = ON",
+    "# An acknowledgement means the peer has the events on disk, not only in its page cache.",
+    "sync_relay_log = 1",
+    "",
+  ];
 }

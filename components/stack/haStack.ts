@@ -95,6 +95,8 @@ export class HaStack extends pulumi.ComponentResource {
         this.database = new DatabaseCluster(`${name}-db`, {
             ...common("db", settings.db.size),
             volumeSizeGb: settings.db.volumeSizeGb,
+            durability: settings.db.durability,
+            semisyncTimeoutMs: settings.db.semisyncTimeoutMs,
             clientCidrs: [...settings.vpcCidrs],
         }, { parent: this });
         this.app = new AppTier(`${name}-app`, {

@@ -9,6 +9,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { dbNodeMyCnfSettings, renderMyCnf, type MyCnfSettings } from "../myCnf";
+import { cidrToMariaDbHost } from "../mariaDbHost";
+import { renderReplicationSql, renderUsersSql } from "../replicationSql";
 
 /** A running test server. */
 export interface LocalMariadb {
@@ -178,5 +180,67 @@ export async function waitUntil(what: string, check: () => boolean, ms: number, 
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${describe ? `:\n${describe()}` : ""}`);
     await sleep(200);
+  }
+}
+
+/** Name of node i of a local cluster (its replication connection name on the peers). */
+export function localNodeName(i: number): string {
+  return `node-${i}`;
+}
+
+/** Password of the replication account of {@link startReplicatingCluster} (quotes and backslash on purpose). */
+export const LOCAL_REPLICATION_PASSWORD = `r'e"p\\l;pw`;
+
+/** Whether every replication connection of `db` runs (exactly `peers` of them). */
+export function replicationRunning(db: LocalMariadb, peers: number): boolean {
+  const rows = db.rows("SHOW ALL SLAVES STATUS");
+  return rows.length === peers && rows.every((r) => r.Slave_IO_Running === "Yes" && r.Slave_SQL_Running === "Yes");
+}
+
+/** Binlog position and connection states of every node, for failure messages. */
+export function describeCluster(nodes: readonly LocalMariadb[]): string {
+  return nodes
+    .map((db, i) => {
+      const status = db
+        .rows("SHOW ALL SLAVES STATUS")
+        .map((r) => `  ${r.Connection_name}: io=${r.Slave_IO_Running} sql=${r.Slave_SQL_Running} ${r.Last_IO_Error} ${r.Last_SQL_Error}`);
+      return [`${localNodeName(i)} binlog=${db.sql("SELECT @@gtid_binlog_pos;").trim()}`, ...status].join("\n");
+    })
+    .join("\n");
+}
+
+/**
+ * Start n nodes and wire them as the wiring does (renderUsersSql, then renderReplicationSql with
+ * every other node as a peer, named {@link localNodeName}); resolves once every connection runs.
+ * Stops the nodes if the wiring fails.
+ */
+export async function startReplicatingCluster(nodeCount: number, overrides?: Partial<MyCnfSettings>): Promise<LocalMariadb[]> {
+  const nodes = await startLocalCluster(nodeCount, overrides);
+  try {
+    const hosts = cidrToMariaDbHost("127.0.0.0/8");
+    for (const db of nodes) {
+      db.sql(
+        renderUsersSql({
+          replicationUser: "repl",
+          replicationPassword: LOCAL_REPLICATION_PASSWORD,
+          appUser: "app",
+          appPassword: "app-pw",
+          appDatabase: "app",
+          appHostPattern: hosts,
+          replicationHostPattern: hosts,
+        }),
+      );
+    }
+    nodes.forEach((db, i) => {
+      const peers = nodes
+        .map((peer, j) => ({ name: localNodeName(j), host: "127.0.0.1", port: peer.port }))
+        .filter((_, j) => j !== i);
+      db.sql(renderReplicationSql({ self: localNodeName(i), peers, user: "repl", password: LOCAL_REPLICATION_PASSWORD }));
+    });
+    await waitUntil("all replication connections running", () => nodes.every((db) => replicationRunning(db, nodeCount - 1)), 20_000, () => describeCluster(nodes));
+    return nodes;
+  } catch (error) {
+    await Promise.all(nodes.map((db) => db.stop()));
+    throw error;
   }
 }
