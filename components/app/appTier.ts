@@ -20,6 +20,9 @@ import { renderAppEnv } from "./appEnv";
 import { renderLsyncdConfig, renderLsyncdUnit, renderSyncAuthorizedKey, syncSshCommand } from "./lsyncdConfig";
 import { demoAppFiles, AppFile } from "./demoApp";
 import { appBootstrapScript } from "./scripts";
+import {
+    assertCidrList, assertHealthPath, assertHostName, assertInput, assertInputList, assertInt, assertRecord, assertString, fail, isRecord,
+} from "../validation/assert";
 import { APP_BASE_DIR, APP_CONFIG_PATHS, APP_UPLOADS_DIR, SYNC_USER } from "./paths";
 
 export interface AppTierArgs extends TierArgs {
@@ -80,12 +83,20 @@ export class AppTier extends pulumi.ComponentResource {
     public readonly servers: pulumi.Output<Backend[]>;
 
     public static validateArgs(args: AppTierArgs): void {
-        validateTierArgs("AppTierArgs", args, 20);
-        if (!args.healthPath.startsWith("/")) throw new Error(`AppTierArgs.healthPath "${args.healthPath}" must start with "/"`);
-        if (args.lbCidrs.length === 0) throw new Error("AppTierArgs.lbCidrs must list the ranges the load balancers connect from");
-        const upload = args.uploadMaxMb ?? 20;
-        if (!Number.isInteger(upload) || upload < 1 || upload > 1024) throw new Error(`AppTierArgs.uploadMaxMb ${upload} must be 1-1024`);
-        if (args.source.kind === "directory" && !fs.existsSync(args.source.path)) throw new Error(`AppTierArgs.source.path "${args.source.path}" does not exist`);
+        const a = validateTierArgs("AppTierArgs", args, 20);
+        assertRecord("AppTierArgs.source", a.source, "must be { kind: \"demo\" } or { kind: \"directory\", path }");
+        if (a.source.kind === "directory") {
+            assertString("AppTierArgs.source.path", a.source.path, "must be the path of a directory holding your app", (p) => p.length > 0);
+            if (!fs.existsSync(a.source.path)) fail("AppTierArgs.source.path", a.source.path, "does not exist; give the directory holding your app");
+        } else if (a.source.kind !== "demo") {
+            fail("AppTierArgs.source.kind", a.source.kind, "must be \"demo\" (the bundled demo app) or \"directory\" (your own, at source.path)");
+        }
+        assertHealthPath("AppTierArgs.healthPath", a.healthPath);
+        assertHostName("AppTierArgs.siteName", a.siteName);
+        assertCidrList("AppTierArgs.lbCidrs", a.lbCidrs, "must list the ranges the load balancers connect from", true);
+        if (a.uploadMaxMb !== undefined) assertInt("AppTierArgs.uploadMaxMb", a.uploadMaxMb, 1, 1024, "must be 1-1024 (MiB)");
+        assertInput("AppTierArgs.database", a.database, isRecord, "must be the DatabaseCluster's connection (an Output of it, or { database, user, password, port, hostsByRegion })");
+        assertInputList("AppTierArgs.cacheServers", a.cacheServers, isRecord, "must be the SessionCache's servers (an Output of them, or a list of { name, region, address, port })");
     }
 
     constructor(name: string, args: AppTierArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -5,6 +5,7 @@ import { TierArgs, TierHost, tierDroplets, validateTierArgs, describeHost, tierC
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
 import { renderMemcachedConfig } from "./memcachedConfig";
+import { assertInt } from "../validation/assert";
 
 export interface SessionCacheArgs extends TierArgs {
     /** Item memory of each memcached node, MiB. */
@@ -32,8 +33,8 @@ export class SessionCache extends pulumi.ComponentResource {
     public readonly servers: pulumi.Output<CacheServer[]>;
 
     public static validateArgs(args: SessionCacheArgs): void {
-        validateTierArgs("SessionCacheArgs", args, 10);
-        if (!Number.isInteger(args.memoryMb) || args.memoryMb < 64) throw new Error(`SessionCacheArgs.memoryMb ${args.memoryMb} must be a whole number of at least 64`);
+        const a = validateTierArgs("SessionCacheArgs", args, 10);
+        assertInt("SessionCacheArgs.memoryMb", a.memoryMb, 64, 65536, "must be a whole number of MiB from 64 to 65536");
     }
 
     constructor(name: string, args: SessionCacheArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -3,11 +3,11 @@ import type * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
-import { TierArgs, TierHost, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
+import { TierArgs, TierHost, tierConnection, tierDroplets, validateDropletArgs, validateTierRegions } from "../droplet/tier";
+import { assertArgs, assertCidrList, assertInt, assertString, fail } from "../validation/assert";
 import { sizeMemoryMb } from "../droplet/sizes";
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
-import { parseCidr } from "../config/cidr";
 import { cidrToMariaDbHost } from "./mariaDbHost";
 import { DB_DURABILITIES, type DbDurability, dbNodeMyCnfSettings, renderMyCnf, SEMISYNC_TIMEOUT_MS } from "./myCnf";
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
@@ -74,24 +74,26 @@ export class DatabaseCluster extends pulumi.ComponentResource {
     public readonly connection: pulumi.Output<DatabaseConnection>;
 
     public static validateArgs(args: DatabaseClusterArgs): void {
-        validateTierArgs("DatabaseClusterArgs", { ...args, perRegion: 1 }, 1);
-        if (!Number.isInteger(args.volumeSizeGb) || args.volumeSizeGb < 1 || args.volumeSizeGb > 16384) {
-            throw new Error(`DatabaseClusterArgs.volumeSizeGb ${args.volumeSizeGb} must be a whole number from 1 to 16384`);
-        }
-        if (args.clientCidrs.length === 0) throw new Error("DatabaseClusterArgs.clientCidrs must list the VPC ranges the app and peers connect from");
-        args.clientCidrs.forEach((c, i) => {
-            if (parseCidr(c)?.family !== 4) throw new Error(`DatabaseClusterArgs.clientCidrs[${i}] "${c}" must be an IPv4 CIDR`);
+        const a = assertArgs("DatabaseClusterArgs", args);
+        // One node per region: the tier's count is fixed.
+        validateTierRegions("DatabaseClusterArgs.regions", a.regions);
+        a.regions.forEach((r, i) => {
+            if (!(DIGITALOCEAN_REGIONS as readonly string[]).includes(r.region)) {
+                fail(`DatabaseClusterArgs.regions[${i}].region`, r.region, "must be a DigitalOcean region: the node's server_id and auto-increment offset derive from it");
+            }
         });
+        validateDropletArgs("DatabaseClusterArgs", a);
+        assertInt("DatabaseClusterArgs.volumeSizeGb", a.volumeSizeGb, 1, 16384, "must be a whole number of GiB from 1 to 16384");
+        assertCidrList("DatabaseClusterArgs.clientCidrs", a.clientCidrs, "must list the VPC ranges the app and peers connect from", true);
         for (const key of ["databaseName", "appUser"] as const) {
-            const v = args[key];
-            if (v !== undefined && !/^[a-z][a-z0-9_]{0,31}$/.test(v)) throw new Error(`DatabaseClusterArgs.${key} "${v}" must be 1-32 lowercase letters, digits or _ starting with a letter`);
+            if (a[key] !== undefined) assertString(`DatabaseClusterArgs.${key}`, a[key], "must be 1-32 lowercase letters, digits or _ starting with a letter", /^[a-z][a-z0-9_]{0,31}$/);
         }
-        if (args.durability !== undefined && !DB_DURABILITIES.includes(args.durability)) {
-            throw new Error(`DatabaseClusterArgs.durability ${JSON.stringify(args.durability)} must be one of ${DB_DURABILITIES.join(", ")}`);
+        if (a.durability !== undefined && !(DB_DURABILITIES as readonly unknown[]).includes(a.durability)) {
+            fail("DatabaseClusterArgs.durability", a.durability, `must be one of ${DB_DURABILITIES.join(", ")}`);
         }
-        const timeout = args.semisyncTimeoutMs;
-        if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < SEMISYNC_TIMEOUT_MS.min || timeout > SEMISYNC_TIMEOUT_MS.max)) {
-            throw new Error(`DatabaseClusterArgs.semisyncTimeoutMs ${timeout} must be a whole number of milliseconds from ${SEMISYNC_TIMEOUT_MS.min} to ${SEMISYNC_TIMEOUT_MS.max}`);
+        if (a.semisyncTimeoutMs !== undefined) {
+            const { min, max } = SEMISYNC_TIMEOUT_MS;
+            assertInt("DatabaseClusterArgs.semisyncTimeoutMs", a.semisyncTimeoutMs, min, max, `must be a whole number of milliseconds from ${min} to ${max}`);
         }
     }
 

@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
+import { isIPv4, isIPv6 } from "node:net";
+import { validateRegionList } from "../droplet/tier";
+import { assertArgs, assertBoolean, assertInput, assertInt, assertString, isHostName } from "../validation/assert";
 
 /** One address clients may connect to: a region's reserved IP. */
 export interface EntryPoint {
@@ -21,6 +24,28 @@ export interface RoundRobinDnsArgs {
     readonly entryPoints: readonly EntryPoint[];
 }
 
+/** The record the round-robin publishes: domain, name and TTL (checked alike for the failover agents). */
+export function validateRecordArgs(where: string, args: Readonly<Record<string, unknown>>): void {
+    assertString(`${where}.domain`, args.domain, "must be a domain name such as \"example.com\"", (d) => d.includes(".") && isHostName(d));
+    assertString(`${where}.recordName`, args.recordName, "must be \"@\" or a lowercase host label such as \"www\"", /^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/);
+    assertInt(`${where}.ttl`, args.ttl, 30, 86400, "must be a whole number of seconds, at least 30 (DigitalOcean's minimum) and at most 86400");
+}
+
+/**
+ * Entry points: at least two, one per region, addresses as text or Outputs; `needs` says why two,
+ * `item` checks what else an element carries.
+ */
+export function validateEntryPoints(field: string, value: unknown, needs: string, item?: (field: string, value: Readonly<Record<string, unknown>>) => void): void {
+    validateRegionList(field, value, {
+        shape: "{ region, ipv4, ipv6? }", min: 2, tooFew: (n) => `has ${n} entry point(s); ${needs}`, once: "one entry point per region",
+        item: (f, e) => {
+            assertInput(`${f}.ipv4`, e.ipv4, (v) => typeof v === "string" && isIPv4(v), "must be an IPv4 address (or an Output of one)");
+            if (e.ipv6 !== undefined) assertInput(`${f}.ipv6`, e.ipv6, (v) => typeof v === "string" && isIPv6(v), "must be an IPv6 address (or an Output of one), or left out");
+            item?.(f, e);
+        },
+    });
+}
+
 /** The round-robin name: one A (and AAAA) record per entry point, all with the same name and TTL. */
 export class RoundRobinDns extends pulumi.ComponentResource {
     /** The fully qualified site name. */
@@ -30,14 +55,10 @@ export class RoundRobinDns extends pulumi.ComponentResource {
     public readonly domainUrn: pulumi.Output<string> | undefined;
 
     public static validateArgs(args: RoundRobinDnsArgs): void {
-        if (!Number.isInteger(args.ttl) || args.ttl < 30) throw new Error(`RoundRobinDnsArgs.ttl ${args.ttl} must be a whole number of seconds, at least 30 (DigitalOcean's minimum)`);
-        if (args.entryPoints.length < 2) throw new Error(`RoundRobinDnsArgs.entryPoints has ${args.entryPoints.length} entry; round-robin needs at least 2`);
-        const regions = args.entryPoints.map((e) => e.region);
-        const dup = regions.find((r, i) => regions.indexOf(r) !== i);
-        if (dup) throw new Error(`RoundRobinDnsArgs.entryPoints lists region "${dup}" twice; one entry point per region`);
-        if (!/^(@|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/.test(args.recordName)) {
-            throw new Error(`RoundRobinDnsArgs.recordName "${args.recordName}" must be "@" or a lowercase host label such as "www"`);
-        }
+        const a = assertArgs("RoundRobinDnsArgs", args);
+        validateRecordArgs("RoundRobinDnsArgs", a);
+        assertBoolean("RoundRobinDnsArgs.createDomain", a.createDomain, "must be true (create the domain) or false (use one already in the account)");
+        validateEntryPoints("RoundRobinDnsArgs.entryPoints", a.entryPoints, "round-robin needs at least 2");
     }
 
     constructor(name: string, args: RoundRobinDnsArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import { WiringConnection } from "../wiring/hostWiring";
 import { HostAddresses, hostAddresses, Role, roleDroplet } from "./roleDroplet";
+import {
+    assertArgs, assertBoolean, assertInput, assertInputList, assertInt, assertList, assertRecord, assertString, firstRepeat, isNonEmptyString, show,
+} from "../validation/assert";
 
 /** Where a tier's droplets go, one entry per region. */
 export interface TierRegion {
@@ -40,15 +43,83 @@ export interface TierHost extends HostAddresses {
     readonly droplet: digitalocean.Droplet;
 }
 
-/** Checks the shared args; `component` names the Args type in messages. */
-export function validateTierArgs(component: string, args: TierArgs, maxPerRegion: number): void {
-    if (args.regions.length === 0) throw new Error(`${component}.regions must list at least one region`);
-    const dup = args.regions.map((r) => r.region).find((r, i, all) => all.indexOf(r) !== i);
-    if (dup) throw new Error(`${component}.regions lists "${dup}" twice`);
-    if (!Number.isInteger(args.perRegion) || args.perRegion < 1 || args.perRegion > maxPerRegion) {
-        throw new Error(`${component}.perRegion ${args.perRegion} must be a whole number from 1 to ${maxPerRegion}`);
-    }
-    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(args.size)) throw new Error(`${component}.size "${args.size}" must be a DigitalOcean size slug such as "s-1vcpu-1gb"`);
+const REGION_SLUG = /^[a-z0-9]+$/;
+const SIZE_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const IMAGE = /^[a-z0-9][a-z0-9.-]*$/;
+/** DigitalOcean tag names: letters, digits, ":", "-", "_", at most 255. */
+const TAG_NAME = /^[A-Za-z0-9:_-]{1,255}$/;
+const TAG_ALLOWED = "must be a DigitalOcean tag name (letters, digits, \":\", \"-\", \"_\")";
+
+export function assertTagName(field: string, value: unknown): asserts value is string {
+    assertString(field, value, TAG_ALLOWED, TAG_NAME);
+}
+
+/** A DigitalOcean region slug such as "nyc3". */
+export function assertRegionSlug(field: string, value: unknown): asserts value is string {
+    assertString(field, value, "must be a DigitalOcean region slug such as \"nyc3\"", REGION_SLUG);
+}
+
+/** One {@link TierRegion}: `field` names it, e.g. "LoadBalancerTierArgs.region". */
+export function validateTierRegion(field: string, value: unknown): asserts value is TierRegion {
+    assertRecord(field, value, "must be { region, vpcUuid }: a region slug and its VPC's id");
+    assertRegionSlug(`${field}.region`, value.region);
+    assertInput(`${field}.vpcUuid`, value.vpcUuid, isNonEmptyString, "must be the region's VPC id (a string or an Output of one)");
+}
+
+/** How {@link validateRegionList} checks a list of per-region records. */
+export interface RegionListRule {
+    /** What an element is, e.g. "{ region, vpcUuid }". */
+    readonly shape: string;
+    readonly min: number;
+    /** Why fewer than `min` will not do, e.g. "must list at least one region". */
+    readonly tooFew: (count: number) => string;
+    /** Why a region must not come twice, e.g. "one VPC per region". */
+    readonly once: string;
+    /** Checks the rest of an element (its region is checked already). */
+    readonly item?: (field: string, value: Readonly<Record<string, unknown>>) => void;
+}
+
+/** A list of records each naming its region, at least `rule.min` of them, no region twice. */
+export function validateRegionList(field: string, value: unknown, rule: RegionListRule): asserts value is readonly (Readonly<Record<string, unknown>> & { readonly region: string })[] {
+    assertList(field, value, `must be a list of ${rule.shape}, one per region`);
+    if (value.length < rule.min) throw new Error(`${field} ${rule.tooFew(value.length)}`);
+    const regions = value.map((r, i) => {
+        assertRecord(`${field}[${i}]`, r, `must be ${rule.shape}`);
+        assertRegionSlug(`${field}[${i}].region`, r.region);
+        rule.item?.(`${field}[${i}]`, r);
+        return r.region;
+    });
+    const dup = firstRepeat(regions);
+    if (dup !== undefined) throw new Error(`${field} lists region ${show(regions[dup])} twice; ${rule.once}`);
+}
+
+/** The regions of a tier: at least one, none twice. */
+export function validateTierRegions(field: string, value: unknown): asserts value is readonly TierRegion[] {
+    validateRegionList(field, value, {
+        shape: "{ region, vpcUuid }", min: 1, tooFew: () => "must list at least one region", once: "one group of droplets per region",
+        item: (f, r) => validateTierRegion(f, r),
+    });
+}
+
+/** How the droplets of a tier are made: size, image, keys, tags, IPv6 (`component` names the Args type). */
+export function validateDropletArgs(component: string, args: Readonly<Record<string, unknown>>): void {
+    assertString(`${component}.size`, args.size, "must be a DigitalOcean size slug such as \"s-1vcpu-1gb\"", SIZE_SLUG);
+    assertString(`${component}.image`, args.image, "must be an image slug such as \"debian-12-x64\"", IMAGE);
+    assertInputList(`${component}.sshKeys`, args.sshKeys, isNonEmptyString, "must be a list of SSH key fingerprints or ids (strings or Outputs)");
+    assertInput(`${component}.deployPrivateKey`, args.deployPrivateKey, isNonEmptyString, "must be the deploy key's private half (a string or an Output of one)");
+    assertInputList(`${component}.authorizedKeys`, args.authorizedKeys, isNonEmptyString, "must be a list of OpenSSH public keys (strings or Outputs)");
+    assertList(`${component}.tags`, args.tags, "must be a list of tag names (strings or Outputs)");
+    args.tags.forEach((t, i) => assertInput(`${component}.tags[${i}]`, t, (v) => typeof v === "string" && TAG_NAME.test(v), `${TAG_ALLOWED} or an Output of one`));
+    if (args.ipv6 !== undefined) assertBoolean(`${component}.ipv6`, args.ipv6);
+}
+
+/** Checks the shared args; `component` names the Args type in messages. Returns the args as a record to check the rest. */
+export function validateTierArgs(component: string, args: TierArgs, maxPerRegion: number): Readonly<Record<string, unknown>> {
+    const a = assertArgs(component, args);
+    validateTierRegions(`${component}.regions`, a.regions);
+    assertInt(`${component}.perRegion`, a.perRegion, 1, maxPerRegion);
+    validateDropletArgs(component, a);
+    return a;
 }
 
 /**

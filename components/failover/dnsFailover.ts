@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
-import { TierArgs, TierHost, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
+import { assertRegionSlug, TierArgs, TierHost, tierConnection, tierDroplets, validateDropletArgs, validateTierRegion } from "../droplet/tier";
+import { validateEntryPoints, validateRecordArgs } from "../dns/roundRobinDns";
+import {
+    assertApiUrl, assertArgs, assertHostName, assertHttpUrlInput, assertInput, assertInputList, assertInt, assertList, assertRecord, assertString, fail, isNonEmptyString, show,
+} from "../validation/assert";
 import { HostAddresses } from "../droplet/roleDroplet";
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
@@ -70,24 +74,53 @@ export class DnsFailover extends pulumi.ComponentResource {
 
     public static validateArgs(args: DnsFailoverArgs): void {
         const where = "DnsFailoverArgs";
-        if (args.entryPoints.length < 2) throw new Error(`${where}.entryPoints has ${args.entryPoints.length}; failover needs at least 2`);
-        const observers = args.observers.length + (args.witness ? 1 : 0);
+        const a = assertArgs(where, args);
+        validateRecordArgs(where, a);
+        assertHostName(`${where}.siteName`, a.siteName);
+        validateEntryPoints(`${where}.entryPoints`, a.entryPoints, "failover needs at least 2", (f, e) => {
+            assertHttpUrlInput(`${f}.healthUrl`, e.healthUrl);
+        });
+        assertInput(`${where}.deployPrivateKey`, a.deployPrivateKey, isNonEmptyString, "must be the deploy key's private half (a string or an Output of one)");
+        assertInputList(`${where}.authorizedKeys`, a.authorizedKeys, isNonEmptyString, "must be a list of OpenSSH public keys (strings or Outputs)");
+        assertList(`${where}.observers`, a.observers, "must be a list of { host, after? }: the droplets that run an agent");
+        const observerRegions = a.observers.map((o, i) => {
+            assertRecord(`${where}.observers[${i}]`, o, "must be { host, after? }");
+            assertRecord(`${where}.observers[${i}].host`, o.host, "must be a host of a tier (name, region, addresses)");
+            assertString(`${where}.observers[${i}].host.name`, o.host.name, "must be the droplet's name", (n) => n.length > 0);
+            assertRegionSlug(`${where}.observers[${i}].host.region`, o.host.region);
+            if (o.after !== undefined) assertList(`${where}.observers[${i}].after`, o.after, "must be a list of resources, or left out");
+            return o.host.region;
+        });
+        const regions = new Set(observerRegions);
+        const observers = a.observers.length + (a.witness !== undefined ? 1 : 0);
         if (observers < 3) {
-            throw new Error(`${where}.observers: ${observers} observer(s) (with the witness) cannot out-vote a dead one; give at least 3, e.g. add ${args.witness ? "load balancers" : "a witness"}`);
+            const witness = a.witness !== undefined ? `with ${where}.witness` : `without ${where}.witness`;
+            throw new Error(`${where}.observers: ${observers} observer(s) ${witness} cannot out-vote a dead one; give at least 3, e.g. add ${a.witness !== undefined ? "load balancers" : "a witness"}`);
         }
-        const regions = new Set(args.observers.map((o) => o.host.region));
-        if (regions.size < 3 && !args.witness) {
+        if (regions.size < 3 && a.witness === undefined) {
             throw new Error(`${where}.witness is required when the observers span only ${regions.size} regions (${[...regions].join(", ")}): set witness to a droplet in another region`);
         }
-        if (args.witness) {
-            validateTierArgs(`${where}.witness`, { ...args.witness, regions: [args.witness.region], perRegion: 1, deployPrivateKey: args.deployPrivateKey, authorizedKeys: args.authorizedKeys }, 1);
-            if (regions.has(args.witness.region.region)) {
-                throw new Error(`${where}.witness.region "${args.witness.region.region}" is also an observer's region; the witness must fail separately`);
+        if (a.witness !== undefined) {
+            assertRecord(`${where}.witness`, a.witness, "must be the witness droplet's { region, size, image, sshKeys, tags, ipv6? }, or left out");
+            validateTierRegion(`${where}.witness.region`, a.witness.region);
+            validateDropletArgs(`${where}.witness`, { ...a.witness, deployPrivateKey: a.deployPrivateKey, authorizedKeys: a.authorizedKeys });
+            const shared = observerRegions.indexOf(a.witness.region.region);
+            if (shared >= 0) {
+                throw new Error(`${where}.witness.region ${show(a.witness.region.region)} is also the region of ${where}.observers[${shared}]; the witness must fail separately`);
             }
         }
-        const t = args.timing ?? DEFAULT_TIMING;
-        if (t.timeoutMs >= t.intervalMs) throw new Error(`${where}.timing.timeoutMs ${t.timeoutMs} must be below timing.intervalMs ${t.intervalMs}`);
-        if (!Number.isInteger(args.ttl) || args.ttl < 30) throw new Error(`${where}.ttl ${args.ttl} must be a whole number of seconds, at least 30`);
+        if (a.apiToken !== undefined) assertInput(`${where}.apiToken`, a.apiToken, isNonEmptyString, "must be a DigitalOcean API token (a string or an Output of one), or left out");
+        if (a.apiUrl !== undefined) assertApiUrl(`${where}.apiUrl`, a.apiUrl);
+        if (a.timing !== undefined) {
+            const t = a.timing;
+            assertRecord(`${where}.timing`, t, "must be { intervalMs, timeoutMs, downAfter, upAfter }, or left out");
+            assertInt(`${where}.timing.intervalMs`, t.intervalMs, 200, 60000);
+            assertInt(`${where}.timing.timeoutMs`, t.timeoutMs, 100, 59000);
+            assertInt(`${where}.timing.downAfter`, t.downAfter, 1, 100);
+            assertInt(`${where}.timing.upAfter`, t.upAfter, 1, 100);
+            if (t.timeoutMs >= t.intervalMs) fail(`${where}.timing.timeoutMs`, t.timeoutMs, `must be below timing.intervalMs ${t.intervalMs}: a probe must end before the next one starts`);
+        }
+        if (a.waitFor !== undefined) assertList(`${where}.waitFor`, a.waitFor, "must be a list of resources, or left out");
     }
 
     constructor(name: string, args: DnsFailoverArgs, opts?: pulumi.ComponentResourceOptions) {

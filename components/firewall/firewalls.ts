@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
-import { Role } from "../droplet/roleDroplet";
+import { Role, ROLES } from "../droplet/roleDroplet";
+import { assertTagName } from "../droplet/tier";
+import { assertArgs, assertCidrList, assertRecord, show } from "../validation/assert";
 import { parseCidr } from "../config/cidr";
 import { firewallMatrix } from "./firewallMatrix";
 
@@ -19,11 +21,14 @@ export class Firewalls extends pulumi.ComponentResource {
     public readonly firewallIds: Record<Role, pulumi.Output<string>>;
 
     public static validateArgs(args: FirewallsArgs): void {
-        if (args.adminCidrs.length === 0) throw new Error("FirewallsArgs.adminCidrs must list at least one CIDR: SSH would be unreachable");
-        args.adminCidrs.forEach((c, i) => {
-            const p = parseCidr(c);
-            if (!p) throw new Error(`FirewallsArgs.adminCidrs[${i}] "${c}" is not a CIDR block`);
-            if (p.prefix === 0) throw new Error(`FirewallsArgs.adminCidrs[${i}] "${c}" opens SSH to the whole internet; give a narrower range`);
+        const { roleTags, adminCidrs } = assertArgs("FirewallsArgs", args);
+        assertRecord("FirewallsArgs.roleTags", roleTags, `must map each role (${ROLES.join(", ")}) to the tag its droplets carry`);
+        for (const role of ROLES) {
+            assertTagName(`FirewallsArgs.roleTags.${role}`, roleTags[role]);
+        }
+        assertCidrList("FirewallsArgs.adminCidrs", adminCidrs, "must list at least one CIDR: SSH would be unreachable", false);
+        adminCidrs.forEach((c, i) => {
+            if (parseCidr(c)?.prefix === 0) throw new Error(`FirewallsArgs.adminCidrs[${i}] ${show(c)} opens SSH to the whole internet; give a narrower range`);
         });
     }
 

@@ -2,7 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
-import { TierArgs, TierHost, TierRegion, tierConnection, tierDroplets, validateTierArgs } from "../droplet/tier";
+import { TierArgs, TierHost, TierRegion, tierConnection, tierDroplets, validateDropletArgs, validateTierRegion } from "../droplet/tier";
+import {
+    assertApiUrl, assertArgs, assertHealthPath, assertHostName, assertInput, assertInputList, assertInt, assertList, assertRecord, assertString, fail, isNonEmptyString, isRecord,
+} from "../validation/assert";
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
 import { WiredCommand, WiredFile } from "../wiring/wiringScript";
@@ -100,14 +103,24 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
     public readonly wiring: command.remote.Command[];
 
     public static validateArgs(args: LoadBalancerTierArgs): void {
-        validateTierArgs("LoadBalancerTierArgs", { ...args, regions: [args.region], perRegion: args.count }, 2);
-        if (args.count !== 1 && args.count !== 2) throw new Error(`LoadBalancerTierArgs.count ${String(args.count)} must be 1 or 2`);
-        if (!args.healthPath.startsWith("/")) throw new Error(`LoadBalancerTierArgs.healthPath "${args.healthPath}" must start with "/"`);
-        if (args.failover?.apiUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(args.failover.apiUrl)) {
-            throw new Error(`LoadBalancerTierArgs.failover.apiUrl "${args.failover.apiUrl}" must be a base URL such as "https://api.digitalocean.com" (no path, no trailing slash)`);
+        const where = "LoadBalancerTierArgs";
+        const a = assertArgs(where, args);
+        validateTierRegion(`${where}.region`, a.region);
+        if (a.count !== 1 && a.count !== 2) fail(`${where}.count`, a.count, "must be 1 or 2 (2 for keepalived failover of the reserved IP)");
+        validateDropletArgs(where, a);
+        assertHostName(`${where}.siteName`, a.siteName);
+        assertHealthPath(`${where}.healthPath`, a.healthPath);
+        assertInputList(`${where}.backends`, a.backends, isRecord, "must be a list of { name, region, address } (or an Output of one)");
+        if (a.failover !== undefined) {
+            assertRecord(`${where}.failover`, a.failover, "must be { apiToken, apiUrl? } to move the reserved IP, or left out");
+            assertInput(`${where}.failover.apiToken`, a.failover.apiToken, isNonEmptyString, "must be a DigitalOcean API token (a string or an Output of one)");
+            if (a.failover.apiUrl !== undefined) assertApiUrl(`${where}.failover.apiUrl`, a.failover.apiUrl);
         }
-        const vrid = args.virtualRouterId ?? 51;
-        if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`LoadBalancerTierArgs.virtualRouterId ${vrid} must be 1-255`);
+        if (a.packages !== undefined) {
+            assertList(`${where}.packages`, a.packages, "must be a list of Debian package names");
+            a.packages.forEach((p, i) => assertString(`${where}.packages[${i}]`, p, "must be a Debian package name such as \"nodejs\"", /^[a-z0-9][a-z0-9+.-]+$/));
+        }
+        if (a.virtualRouterId !== undefined) assertInt(`${where}.virtualRouterId`, a.virtualRouterId, 1, 255, "must be 1-255 (unique per VPC)");
     }
 
     constructor(name: string, args: LoadBalancerTierArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
+import { assertTagName, validateRegionList } from "../droplet/tier";
+import { assertArgs, assertHttpUrlInput, assertRecord, assertString, fail } from "../validation/assert";
 
 export interface MonitoringArgs {
     /** Alerts go here. */
@@ -24,9 +26,18 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly uptimeCheckIds: pulumi.Output<string>[];
 
     public static validateArgs(args: MonitoringArgs): void {
-        if (!/^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(args.alertEmail)) throw new Error(`MonitoringArgs.alertEmail "${args.alertEmail}" is not an email address`);
-        for (const [key, value] of Object.entries(args.thresholds ?? {})) {
-            if (typeof value !== "number" || value <= 0 || value >= 100) throw new Error(`MonitoringArgs.thresholds.${key} ${value} must be a percentage between 0 and 100`);
+        const a = assertArgs("MonitoringArgs", args);
+        assertString("MonitoringArgs.alertEmail", a.alertEmail, "is not an email address; give one such as \"ops@example.com\"", /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i);
+        assertTagName("MonitoringArgs.dropletTag", a.dropletTag);
+        validateRegionList("MonitoringArgs.entryPoints", a.entryPoints, {
+            shape: "{ region, url }", min: 0, tooFew: () => "", once: "one uptime check per region",
+            item: (f, e) => assertHttpUrlInput(`${f}.url`, e.url),
+        });
+        if (a.thresholds === undefined) return;
+        assertRecord("MonitoringArgs.thresholds", a.thresholds, `must be { ${Object.keys(DEFAULT_THRESHOLDS).join("?, ")}? } in percent, or left out`);
+        for (const [key, value] of Object.entries(a.thresholds)) {
+            if (!Object.hasOwn(DEFAULT_THRESHOLDS, key)) fail(`MonitoringArgs.thresholds.${key}`, value, `is not a threshold; known: ${Object.keys(DEFAULT_THRESHOLDS).join(", ")}`);
+            if (typeof value !== "number" || !(value > 0 && value < 100)) fail(`MonitoringArgs.thresholds.${key}`, value, "must be a percentage between 0 and 100");
         }
     }
 

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import { ipv4Overlaps, parseCidr } from "../config/cidr";
+import { validateRegionList } from "../droplet/tier";
+import { assertArgs, assertString, show } from "../validation/assert";
 
 export interface NetworkArgs {
     /** One VPC per entry, in this order. At least one; two or more are peered pairwise. */
@@ -25,21 +27,18 @@ export class Network extends pulumi.ComponentResource {
 
     /** Throws an error naming the field when the args cannot describe a valid peered network. */
     public static validateArgs(args: NetworkArgs): void {
-        if (args.regions.length === 0) throw new Error("NetworkArgs.regions must list at least one region");
-        const seen = new Set<string>();
-        args.regions.forEach((r, i) => {
-            if (seen.has(r.region)) throw new Error(`NetworkArgs.regions[${i}].region "${r.region}" appears twice; one VPC per region`);
-            seen.add(r.region);
-            const cidr = parseCidr(r.ipRange);
-            if (!cidr || cidr.family !== 4 || cidr.prefix < 16 || cidr.prefix > 28) {
-                throw new Error(`NetworkArgs.regions[${i}].ipRange "${r.ipRange}" must be an IPv4 CIDR from /16 to /28`);
-            }
-            args.regions.slice(0, i).forEach((o, j) => {
-                if (ipv4Overlaps(o.ipRange, r.ipRange)) {
-                    throw new Error(`NetworkArgs.regions[${j}].ipRange "${o.ipRange}" and regions[${i}].ipRange "${r.ipRange}" overlap; peered VPCs need distinct ranges`);
-                }
-            });
+        const { regions } = assertArgs("NetworkArgs", args);
+        validateRegionList("NetworkArgs.regions", regions, {
+            shape: "{ region, ipRange }", min: 1, tooFew: () => "must list at least one region", once: "one VPC per region",
+            item: (field, r) => assertString(`${field}.ipRange`, r.ipRange, "must be an IPv4 CIDR from /16 to /28", (c) => {
+                const cidr = parseCidr(c);
+                return cidr !== undefined && cidr.family === 4 && cidr.prefix >= 16 && cidr.prefix <= 28;
+            }),
         });
+        const ranges = regions.map((r) => r.ipRange as string);
+        ranges.forEach((r, i) => ranges.slice(0, i).forEach((o, j) => {
+            if (ipv4Overlaps(o, r)) throw new Error(`NetworkArgs.regions[${j}].ipRange ${show(o)} and regions[${i}].ipRange ${show(r)} overlap; peered VPCs need distinct ranges`);
+        }));
     }
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
