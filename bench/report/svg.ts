@@ -71,28 +71,40 @@ function xAxis(seconds: number, f: Frame, x: (t: number) => number): string[] {
     return out;
 }
 
-function legend(series: readonly Series[], f: Frame, y0: number): string[] {
-    const out: string[] = [];
-    let x = f.left;
-    let y = y0;
-    series.forEach((s, k) => {
+interface LegendItem { x: number; row: number; text: string }
+
+/** Legend entries laid out left to right from `left`, wrapping before `right`. */
+function legendLayout(series: readonly Series[], left: number, right: number): LegendItem[] {
+    let x = left;
+    let row = 0;
+    return series.map((s) => {
         const text = `${s.name} (${s.unit}, ${s.axis} axis)`;
         const w = 28 + text.length * 6.2;
-        if (x + w > f.right && x > f.left) { x = f.left; y += 16; }
-        const dash = s.axis === "right" ? ' stroke-dasharray="5 3"' : "";
-        out.push(`<line x1="${x}" y1="${y - 4}" x2="${x + 20}" y2="${y - 4}" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="2"${dash}/>`);
-        out.push(`<text x="${x + 24}" y="${y}" ${FONT}>${xmlEscape(text)}</text>`);
+        if (x + w > right && x > left) { x = left; row += 1; }
+        const item = { x, row, text };
         x += w + 12;
+        return item;
     });
-    return out;
+}
+
+function legend(series: readonly Series[], items: readonly LegendItem[], y0: number): string[] {
+    return items.flatMap(({ x, row, text }, k) => {
+        const y = y0 + row * 16;
+        const dash = series[k].axis === "right" ? ' stroke-dasharray="5 3"' : "";
+        return [
+            `<line x1="${n1(x)}" y1="${y - 4}" x2="${n1(x + 20)}" y2="${y - 4}" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="2"${dash}/>`,
+            `<text x="${n1(x + 24)}" y="${y}" ${FONT}>${xmlEscape(text)}</text>`,
+        ];
+    });
 }
 
 /** Renders `timeline` as a standalone SVG document (UTF-8 text). */
 export function renderTimelineSvg(timeline: Timeline, opts: SvgOptions): string {
     const width = opts.width ?? 960;
     const height = opts.height ?? 420;
-    const rows = Math.ceil(timeline.series.length / 3);
-    const f: Frame = { left: 64, right: width - 72, top: 36, bottom: height - 56 - rows * 16 };
+    const items = legendLayout(timeline.series, 64, width - 72);
+    const rows = items.length ? items[items.length - 1].row + 1 : 0;
+    const f: Frame = { left: 64, right: width - 72, top: 36, bottom: height - 44 - rows * 16 };
     const seconds = Math.max(1, timeline.seconds);
     const x = (t: number) => f.left + (t / seconds) * (f.right - f.left);
     const left = timeline.series.filter((s) => s.axis === "left");
@@ -118,9 +130,11 @@ export function renderTimelineSvg(timeline: Timeline, opts: SvgOptions): string 
     });
     for (const m of timeline.markers) {
         const mx = n1(x(Math.min(m.t, seconds)));
+        // Labels run down the line on its left, or on its right where the left axis is.
+        const side = x(m.t) - f.left < 14 ? 11 : -3;
         out.push(`<line x1="${mx}" y1="${f.top}" x2="${mx}" y2="${f.bottom}" stroke="#555" stroke-dasharray="3 3"/>`);
-        out.push(`<text x="${mx}" y="${f.top + 4}" dy="-3" transform="rotate(-90 ${mx} ${f.top + 4})" text-anchor="end" ${FONT} fill="#333">${xmlEscape(m.label)}</text>`);
+        out.push(`<text x="${mx}" y="${f.top + 4}" dy="${side}" transform="rotate(-90 ${mx} ${f.top + 4})" text-anchor="end" ${FONT} fill="#333">${xmlEscape(m.label)}</text>`);
     }
-    out.push(...legend(timeline.series, f, f.bottom + 52), "</svg>");
+    out.push(...legend(timeline.series, items, f.bottom + 52), "</svg>");
     return `${out.join("\n")}\n`;
 }
