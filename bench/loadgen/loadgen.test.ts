@@ -79,6 +79,22 @@ describe("a server that stops answering", () => {
     });
 });
 
+describe("concurrency cap", () => {
+    test("requests due while the cap is in flight are recorded as errors, not queued or dropped", async () => {
+        const app = await startDemoApp();
+        app.stall();
+        try {
+            const { records } = await runLoadgen(spec(app, "cap", { rate: 50, durationSec: 1, concurrency: 5, timeoutMs: 1500 }));
+            assert.equal(records.length, 50);
+            const byError = (e: string) => records.filter((r) => r.error === e).map((r) => r.i).sort((a, b) => a - b);
+            assert.deepEqual(byError("timeout"), [0, 1, 2, 3, 4]);
+            assert.equal(byError("concurrency cap").length, 45);
+        } finally {
+            await app.close();
+        }
+    });
+});
+
 describe("acknowledged writes", () => {
     test("the keys recorded as acknowledged are exactly those the server stored and acknowledged", async () => {
         // Every 7th write is answered 200 with db.error and stores nothing, as the app does when its DB fails.
