@@ -169,7 +169,13 @@ export class LabCloud {
 
     private writeKey(privateKey: string): string {
         fs.mkdirSync(path.dirname(this.keyFile), { recursive: true, mode: 0o700 });
-        fs.writeFileSync(this.keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+        const text = privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`;
+        if (fs.existsSync(this.keyFile) && fs.readFileSync(this.keyFile, "utf8") === text) return this.keyFile;
+        // Atomically: ssh of a concurrent wiring command may be reading the file right now
+        // (a truncated key read as "error in libcrypto" once several wirings ran at once).
+        const tmp = `${this.keyFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, text, { mode: 0o600 });
+        fs.renameSync(tmp, this.keyFile);
         return this.keyFile;
     }
 
