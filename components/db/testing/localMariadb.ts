@@ -3,7 +3,7 @@
  * dir (datadir, unix socket, pid file, error log), configured by a config
  * rendered with {@link renderMyCnf}. Used by the db component's tests only.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import path from "node:path";
 import { dbNodeMyCnfSettings, renderMyCnf, type MyCnfSettings } from "../myCnf";
 import { cidrToMariaDbHost } from "../mariaDbHost";
 import { renderReplicationSql, renderUsersSql } from "../replicationSql";
+import { dbScriptSourcePath } from "../dbScripts";
 
 /** A running test server. */
 export interface LocalMariadb {
@@ -243,4 +244,64 @@ export async function startReplicatingCluster(nodeCount: number, overrides?: Par
     await Promise.all(nodes.map((db) => db.stop()));
     throw error;
   }
+}
+
+/** A db-heartbeat writer running against a local server. */
+export interface LocalHeartbeat {
+  /** Stop the writer (SIGTERM to its process group) and wait for it. */
+  stop(): Promise<void>;
+}
+
+/** Run scripts/db-heartbeat.sh against `db`, beating every `intervalSeconds`. */
+export function startHeartbeat(db: LocalMariadb, intervalSeconds: number): LocalHeartbeat {
+  const child = spawn("bash", [dbScriptSourcePath("heartbeat"), "--interval", String(intervalSeconds), "--", ...clientArgs(db.socket)], {
+    detached: true,
+    stdio: "ignore",
+  });
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+      await waitForExit(child, 5_000);
+    },
+  };
+}
+
+/** What scripts/db-replication-health.sh prints. */
+export interface ReplicationHealthReport {
+  readonly server_id: number;
+  readonly max_lag_seconds: number;
+  readonly healthy: boolean;
+  readonly degraded: boolean;
+  readonly semisync: {
+    readonly master_enabled: boolean;
+    readonly master_status: string;
+    readonly slave_status: string;
+    readonly clients: number;
+    readonly yes_tx: number;
+    readonly no_tx: number;
+  };
+  readonly connections: readonly {
+    readonly name: string;
+    readonly io_running: string;
+    readonly sql_running: string;
+    readonly seconds_behind_master: number | null;
+    readonly master_server_id: number | null;
+    readonly heartbeat_age_seconds: number | null;
+    readonly last_error: string | null;
+    readonly healthy: boolean;
+    readonly problems: readonly string[];
+  }[];
+}
+
+/** Run scripts/db-replication-health.sh against `db` (exit status, parsed report, raw output). */
+export function replicationHealth(db: LocalMariadb, maxLagSeconds: number): { status: number | null; report: ReplicationHealthReport; output: string } {
+  const r = spawnSync("bash", [dbScriptSourcePath("replicationHealth"), "--max-lag", String(maxLagSeconds), "--", ...clientArgs(db.socket)], { encoding: "utf8" });
+  const output = r.stdout + r.stderr;
+  let report: ReplicationHealthReport;
+  try {
+    report = JSON.parse(r.stdout) as ReplicationHealthReport;
+  } catch {
+    throw new Error(`db-replication-health printed no JSON (exit ${r.status}):\n${output}`);
+  }
+  return { status: r.status, report, output };
 }
