@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { dbScripts, DB_SCRIPT_PATHS, dbScriptSourcePath } from "./dbScripts";
+import { dbScripts, DB_SCRIPT_PATHS, DB_SCRIPT_SOURCES, dbScriptSourcePath } from "./dbScripts";
 import { dbDatadir, dbWiringFiles, dbWiringPaths, renderDbEnv } from "./wiringFiles";
 import { dbNodeMyCnfSettings, renderMyCnf } from "./myCnf";
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
@@ -18,7 +18,8 @@ function shellcheck(file: string): { status: number | null; output: string } {
 }
 
 describe("script files", () => {
-  for (const file of [dbScriptSourcePath("wire"), dbScriptSourcePath("health"), sandboxDriver]) {
+  const scripts = (Object.keys(DB_SCRIPT_SOURCES) as (keyof typeof DB_SCRIPT_SOURCES)[]).map(dbScriptSourcePath);
+  for (const file of [...scripts, sandboxDriver]) {
     test(`${path.basename(file)} passes shellcheck`, () => {
       const r = shellcheck(file);
       assert.equal(r.status, 0, r.output);
@@ -36,7 +37,7 @@ describe("script files", () => {
     }
   });
 
-  test("dbScripts lists both scripts as executable bash with strict mode", () => {
+  test("dbScripts lists every script as executable bash with strict mode", () => {
     const scripts = dbScripts();
     assert.deepEqual(scripts.map((s) => s.path).sort(), Object.values(DB_SCRIPT_PATHS).sort());
     for (const s of scripts) {
@@ -44,6 +45,11 @@ describe("script files", () => {
       assert.ok(s.content.startsWith("#!/bin/bash\n"), s.path);
       assert.match(s.content, /^set -euo pipefail$/m, s.path);
     }
+  });
+
+  test("wire-db.sh runs the heartbeat writer that cloud-init installs", () => {
+    const script = readFileSync(dbScriptSourcePath("wire"), "utf8");
+    assert.match(script, new RegExp(`^ExecStart=${DB_SCRIPT_PATHS.heartbeat} --interval 1$`, "m"));
   });
 
   test("wire-db.sh reads exactly the files the wiring writes", () => {
@@ -190,7 +196,11 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
     assert.equal(before.datadir, "/var/lib/mysql/");
     const r = result("01-fresh");
     assert.equal(r.rc, 0, r.stderr);
-    assert.deepEqual(r.systemctl, ["is-active --quiet mariadb", "stop mariadb", "daemon-reload", "enable --quiet mariadb", "is-active --quiet mariadb", "start mariadb"]);
+    assert.deepEqual(r.systemctl, [
+      "is-active --quiet mariadb", "stop mariadb", "daemon-reload", "enable --quiet mariadb", "is-active --quiet mariadb", "start mariadb",
+      "daemon-reload", "enable --quiet dns-rr-ha-db-heartbeat.service", "restart dns-rr-ha-db-heartbeat.service",
+    ]);
+    assert.equal(r.state.heartbeat_unit, "After=mariadb.service|ExecStart=/usr/local/sbin/dns-rr-ha-db-heartbeat --interval 1|Restart=always");
     assert.equal(r.state.datadir, "/mnt/vol/mysql/");
     assert.equal(r.state.datadir_owner, "mysql:750");
     assert.equal(r.state.port, "3306");
@@ -208,7 +218,10 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
     const first = result("01-fresh");
     const r = result("02-same");
     assert.equal(r.rc, 0, r.stderr);
-    assert.deepEqual(r.systemctl, ["is-active --quiet mariadb", "enable --quiet mariadb", "is-active --quiet mariadb"]);
+    assert.deepEqual(r.systemctl, [
+      "is-active --quiet mariadb", "enable --quiet mariadb", "is-active --quiet mariadb",
+      "enable --quiet dns-rr-ha-db-heartbeat.service", "start dns-rr-ha-db-heartbeat.service",
+    ]);
     assert.equal(r.state.pid, first.state.pid);
     assert.deepEqual(r.state, first.state);
   });
@@ -224,7 +237,7 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
   test("a peer change rewires replication without a restart", () => {
     const r = result("04-peers");
     assert.equal(r.rc, 0, r.stderr);
-    assert.ok(!r.systemctl.some((c) => /start|stop/.test(c)), r.systemctl.join("; "));
+    assert.ok(!r.systemctl.some((c) => /(start|stop) mariadb/.test(c)), r.systemctl.join("; "));
     assert.equal(r.state.pid, result("03-config").state.pid);
     assert.equal(r.state.connections, "p2");
   });

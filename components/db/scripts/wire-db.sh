@@ -13,8 +13,20 @@ CONF_DIR=/etc/dns-rr-ha/db
 CNF_TARGET=/etc/mysql/mariadb.conf.d/60-dns-rr-ha.cnf
 DROPIN=/etc/systemd/system/mariadb.service.d/50-dns-rr-ha.conf
 SERVICE=mariadb
+HEARTBEAT_SERVICE=dns-rr-ha-db-heartbeat.service
+HEARTBEAT_UNIT=/etc/systemd/system/$HEARTBEAT_SERVICE
 
 log() { echo "wire-db: $*" >&2; }
+# write_if_changed FILE CONTENT: writes CONTENT (which ends with a newline) to
+# FILE; false when FILE already held exactly that.
+write_if_changed() {
+  local file=$1 content=$2
+  if [[ -f $file && $(<"$file")$'\n' == "$content" ]]; then
+    return 1
+  fi
+  mkdir -p "$(dirname "$file")"
+  printf '%s' "$content" >"$file"
+}
 die() {
   log "ERROR: $*"
   exit 1
@@ -104,9 +116,7 @@ dropin_content="# Managed by dns-rr-ha wire-db.sh: never start MariaDB without i
 [Unit]
 RequiresMountsFor=$MOUNTPOINT
 "
-if [[ ! -f $DROPIN || $(<"$DROPIN")$'\n' != "$dropin_content" ]]; then
-  mkdir -p "$(dirname "$DROPIN")"
-  printf '%s' "$dropin_content" >"$DROPIN"
+if write_if_changed "$DROPIN" "$dropin_content"; then
   systemctl daemon-reload
   restart_needed=1
   log "installed $DROPIN"
@@ -156,3 +166,31 @@ running_datadir=$(mariadb --batch --skip-column-names -e 'SELECT @@datadir')
 mariadb --batch --default-character-set=utf8mb4 <"$CONF_DIR/users.sql"
 mariadb --batch --default-character-set=utf8mb4 <"$CONF_DIR/replication.sql"
 log "users and replication applied"
+
+# 7. Replication heartbeat: a small always-running service (not a timer: one
+#    client connection for all beats, no process and journal line per second,
+#    and systemd restarts it, e.g. after MariaDB restarted and dropped its
+#    connection). Its rows replicate; db-replication-health reads their age.
+heartbeat_unit="# Managed by dns-rr-ha wire-db.sh: this node's row in dns_rr_ha.heartbeat, every second.
+[Unit]
+Description=dns-rr-ha MariaDB replication heartbeat
+After=$SERVICE.service
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=/usr/local/sbin/dns-rr-ha-db-heartbeat --interval 1
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+"
+if write_if_changed "$HEARTBEAT_UNIT" "$heartbeat_unit"; then
+  systemctl daemon-reload
+  systemctl enable --quiet "$HEARTBEAT_SERVICE"
+  systemctl restart "$HEARTBEAT_SERVICE"
+  log "installed and started $HEARTBEAT_SERVICE"
+else
+  systemctl enable --quiet "$HEARTBEAT_SERVICE"
+  systemctl start "$HEARTBEAT_SERVICE"
+fi

@@ -33,6 +33,13 @@ cat >"$work/bin/systemctl" <<'STUB'
 # systemctl stub: only what wire-db.sh uses, for mariadb only.
 set -euo pipefail
 echo "$*" >>"${STUB_LOG:-/dev/null}"
+# Other units (the heartbeat service) are only recorded: their scripts are not
+# installed in the sandbox, and the heartbeat itself is tested against real servers.
+unit=${*: -1}
+if [[ $1 != daemon-reload && $unit != mariadb ]]; then
+  [[ $1 != is-active ]]
+  exit
+fi
 pidfile=/run/mysqld/stub.pid
 alive() {
   [[ -f $pidfile ]] || return 1
@@ -54,7 +61,7 @@ case $1 in
   enable | daemon-reload) ;;
   start) alive || { setsid mariadbd --user=mysql </dev/null >/dev/null 2>&1 & echo $! >"$pidfile"; } ;;
   stop) stop ;;
-  restart) stop && "$0" start ;;
+  restart) stop && "$0" start mariadb ;;
   *) echo "systemctl stub: unsupported: $*" >&2; exit 1 ;;
 esac
 STUB
@@ -82,6 +89,7 @@ state() {
   echo "dropin=$(paste -sd'|' /etc/systemd/system/mariadb.service.d/50-dns-rr-ha.conf 2>/dev/null || echo none)"
   echo "logdir=$(stat -c %U:%G:%a /var/log/mysql 2>/dev/null || echo none)"
   echo "fstab=$(md5sum </etc/fstab | cut -d' ' -f1)"
+  echo "heartbeat_unit=$(grep -E '^(ExecStart|After|Restart)=' /etc/systemd/system/dns-rr-ha-db-heartbeat.service 2>/dev/null | paste -sd'|' - || echo none)"
   echo "datadir_owner=$(stat -c %U:%a /mnt/vol/mysql 2>/dev/null || echo none)"
 }
 
