@@ -70,9 +70,12 @@ export async function applyFault(state: LabState, fault: Fault): Promise<string>
             const h = state.hosts.find((x) => x.name === fault.host)!;
             const units = ROLE_DAEMONS[h.role] ?? [];
             if (units.length === 0) throw new Error(`fault kill: no daemon known for role ${h.role}`);
-            const r = inHost(state, h.name, `systemctl kill --signal=SIGKILL ${units.join(" ")} && systemctl show -p Id -p Restart --value ${units.join(" ")} | paste -sd' '`);
+            // The main process, by PID: `systemctl kill` (all processes of the unit) fails on this
+            // host's cgroup v1 inside a container; systemd reaps the rest as on a droplet.
+            const script = units.map((u) => `pid=$(systemctl show -p MainPID --value ${u}); if [ "$pid" -gt 0 ]; then kill -KILL "$pid" && echo "${u} pid $pid, Restart=$(systemctl show -p Restart --value ${u})"; else echo "${u} was not running"; fi`).join("; ");
+            const r = inHost(state, h.name, script);
             if (r.code !== 0) throw new Error(`fault kill on ${h.name} failed: ${r.out}`);
-            return `SIGKILL sent to ${units.join(", ")} on ${h.name} (unit and Restart= policy: ${r.out.trim()})`;
+            return `SIGKILL sent on ${h.name}: ${r.out.trim().split("\n").join("; ")}`;
         }
         case "stop-host":
             await blackhole(fabric, fault.host);

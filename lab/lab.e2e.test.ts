@@ -253,7 +253,7 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         const pidBefore = inHost(state, cache.name, "systemctl show -p MainPID --value memcached").out.trim();
         const kill = cli("fault", "kill", cache.name);
         assert.equal(kill.code, 0, kill.out);
-        assert.match(kill.out, /SIGKILL sent to memcached\.service/);
+        assert.match(kill.out, /SIGKILL sent on lab-cache-[a-z0-9]+-1: memcached\.service pid \d+, Restart=/);
         spawnSync("sleep", ["0.5"]);
         assert.notEqual(inHost(state, cache.name, "systemctl show -p MainPID --value memcached").out.trim(), pidBefore, "the old memcached is gone");
         inHost(state, cache.name, "systemctl restart memcached");

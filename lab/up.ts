@@ -75,10 +75,13 @@ export function describeRoundRobin(dnsStateDir: string): string[] {
 /** Faults in force (`npm run lab -- fault ...`), if any. */
 function describeFaults(prefix: string): string[] {
     if (!readFabricState(prefix)) return [];
-    const f = listFaults(openFabric(prefix));
+    const fabric = openFabric(prefix);
+    const f = listFaults(fabric);
+    const vpcs = fabricState(fabric).vpcs;
+    const where = (vpc: string) => `${vpcs[vpc]?.region ?? "?"} (${vpc})`;
     const lines = [
         ...f.blackholed.map((h) => `  ${h} blackholed`),
-        ...f.partitions.map(([a, b]) => `  ${a} | ${b} partitioned`),
+        ...f.partitions.map(([a, b]) => `  ${where(a)} | ${where(b)} partitioned`),
         ...Object.entries(f.extraLatencyMs).map(([pair, ms]) => `  ${pair.replace("|", "-")}: +${ms} ms one way`),
     ];
     return lines.length === 0 ? [] : ["", "faults in force (npm run lab -- heal undoes them):", ...lines];
