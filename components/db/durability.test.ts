@@ -10,6 +10,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { DatabaseCluster } from "./databaseCluster";
 import {
   replicationHealth,
   startHeartbeat,
@@ -139,5 +140,18 @@ describe("durability: semisync vs async between two local servers", { timeout: 1
     assert.match(readFileSync(a.settings.logError, "utf8"), /Semi-sync replication switched ON/);
     await waitUntil("a healthy again", () => replicationHealth(a, 5).status === 0, 15_000, () => replicationHealth(a, 5).output);
     await waitUntil("same rows on both", () => a.sql("CHECKSUM TABLE app.commits;").split("\t")[1] === b.sql("CHECKSUM TABLE app.commits;").split("\t")[1], 15_000);
+  });
+});
+
+describe("DatabaseClusterArgs durability fields", () => {
+  const tier = { regions: [{ region: "nyc3", vpcUuid: "v1" }, { region: "ams3", vpcUuid: "v2" }], size: "s-1vcpu-1gb", image: "debian-12-x64", sshKeys: ["fp"], deployPrivateKey: "k", authorizedKeys: ["ssh-ed25519 x"], tags: ["t"] };
+  const valid = { ...tier, volumeSizeGb: 10, clientCidrs: ["10.110.0.0/20"] };
+
+  test("accepted when left out or in range; otherwise named with the allowed values", () => {
+    assert.doesNotThrow(() => DatabaseCluster.validateArgs(valid));
+    assert.doesNotThrow(() => DatabaseCluster.validateArgs({ ...valid, durability: "async", semisyncTimeoutMs: 100 }));
+    assert.throws(() => DatabaseCluster.validateArgs({ ...valid, durability: "sync" as never }), /DatabaseClusterArgs\.durability "sync":? must be one of async, semisync/);
+    assert.throws(() => DatabaseCluster.validateArgs({ ...valid, semisyncTimeoutMs: 50 }), /DatabaseClusterArgs\.semisyncTimeoutMs 50:? must be a whole number of milliseconds from 100 to 300000/);
+    assert.throws(() => DatabaseCluster.validateArgs({ ...valid, semisyncTimeoutMs: 1000.5 }), /DatabaseClusterArgs\.semisyncTimeoutMs/);
   });
 });
