@@ -1,15 +1,21 @@
 /**
- * `npm run bench -- --out DIR [--duration S] [--rate R] [--concurrency C] [--timeout MS]`:
- * runs the scenarios and writes DIR/report.md, DIR/timeline.svg and DIR/records/.
+ * `npm run bench -- --out DIR [--duration S] [--rate R] [--concurrency C] [--timeout MS] [--demo]`:
+ * runs the lab's data-safety scenarios (bringing the lab up first if none is, and down after) and
+ * writes DIR/report.md, DIR/timeline.svg and DIR/records/. `--demo` runs only the self-contained
+ * demonstration on 127.0.0.1 (no root, no lab).
  */
 import { parseArgs } from "util";
+import { labDown } from "../lab/down";
+import { readLabState } from "../lab/labState";
+import { labUp } from "../lab/up";
 import { proxyCost } from "./demo/proxyCost";
+import { labScenarios } from "./lab/labScenarios";
 import { stallWrites } from "./demo/stallWrites";
 import { fmt } from "./report/format";
 import { runBench } from "./run";
 import { Scenario } from "./scenario";
 
-const USAGE = "usage: npm run bench -- --out DIR [--duration S] [--rate R] [--concurrency C] [--timeout MS]";
+const USAGE = "usage: npm run bench -- --out DIR [--duration S] [--rate R] [--concurrency C] [--timeout MS] [--demo]";
 
 function number(name: string, text: string | undefined, fallback: number): number {
     const v = text === undefined ? fallback : Number(text);
@@ -19,22 +25,37 @@ function number(name: string, text: string | undefined, fallback: number): numbe
 
 async function main(): Promise<void> {
     const { values } = parseArgs({
-        options: { out: { type: "string" }, duration: { type: "string" }, rate: { type: "string" }, concurrency: { type: "string" }, timeout: { type: "string" } },
+        options: { out: { type: "string" }, duration: { type: "string" }, rate: { type: "string" }, concurrency: { type: "string" }, timeout: { type: "string" }, demo: { type: "boolean" } },
     });
     if (!values.out) throw new Error(USAGE);
-    // The self-contained demonstration on 127.0.0.1. Lab scenarios (issue 5: DB master kill, partition,
-    // replication lag, memcached kill, uploads, LB vs direct) are Scenario objects appended to this list;
-    // they load from the client's namespace with ctx.load(name, spec, ["ip", "netns", "exec", NS]).
-    const scenarios: Scenario[] = [proxyCost, stallWrites];
-    const result = await runBench(scenarios, {
-        outDir: values.out,
-        durationSec: number("duration", values.duration, 10),
-        rate: number("rate", values.rate, 200),
-        concurrency: Math.round(number("concurrency", values.concurrency, 256)),
-        timeoutMs: number("timeout", values.timeout, 1000),
-        title: "dns-rr-ha bench",
-        log: (line) => process.stderr.write(`${line}\n`),
-    });
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    let scenarios: Scenario[] = [proxyCost, stallWrites];
+    let broughtUp = false;
+    if (!values.demo) {
+        let state = readLabState();
+        if (!state) {
+            log("no lab is up: bringing it up (npm run lab)");
+            state = await labUp({ log });
+            broughtUp = true;
+        }
+        scenarios = labScenarios(state);
+    }
+    const lab = !values.demo;
+    let result: Awaited<ReturnType<typeof runBench>>;
+    try {
+        result = await runBench(scenarios, {
+            outDir: values.out,
+            durationSec: number("duration", values.duration, lab ? 30 : 10),
+            // Lab writes go through PHP sessions shared across regions (~0.3 s a page): 20/s is a steady load there.
+            rate: number("rate", values.rate, lab ? 20 : 200),
+            concurrency: Math.round(number("concurrency", values.concurrency, lab ? 64 : 256)),
+            timeoutMs: number("timeout", values.timeout, lab ? 10_000 : 1000),
+            title: lab ? "dns-rr-ha bench: the lab under faults" : "dns-rr-ha bench (local demonstration)",
+            log,
+        });
+    } finally {
+        if (broughtUp) await labDown({ log });
+    }
     for (const { report } of result.outcomes) {
         process.stdout.write(`${report.name}\n`);
         for (const f of report.figures) {

@@ -1,0 +1,338 @@
+/**
+ * The lab's data-safety scenarios (issue 5), each a function returning its report, its part of the
+ * timeline and the facts a test asserts on: acknowledged writes lost when a master dies, replication
+ * after a partition, lag under load, sessions when memcached dies, and what the LB hop costs.
+ */
+import { spawn } from "child_process";
+import * as path from "path";
+import { LabState } from "../../lab/labState";
+import { LAB_PREFIX } from "../../lab/labPaths";
+import { fabricState, heal, openFabric, partition } from "../../lab/net";
+import { inHost } from "../../lab/testing/labClient";
+import { sideBySide } from "../figures";
+import { ackedKeys } from "../report/records";
+import { overallStats, percentile } from "../report/stats";
+import { buildTimeline, loadSeries, Marker, Series } from "../report/timeline";
+import { BenchContext, ScenarioOutcome } from "../scenario";
+import { checksums, dbNodes, heartbeatLagMs, keysPresent, replicationHealth, setSemisync, waitReplicationHealthy } from "./labDb";
+import { writeThroughEntryPoints } from "./writeLoad";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples every node's heartbeat lag once a second until `stop` resolves. */
+async function sampleLag(state: LabState, started: number, stop: Promise<unknown>): Promise<Record<string, (number | null)[]>> {
+    const series: Record<string, (number | null)[]> = {};
+    let done = false;
+    void stop.then(() => (done = true), () => (done = true));
+    while (!done) {
+        const second = Math.floor((Date.now() - started) / 1000);
+        for (const d of dbNodes(state)) {
+            let lags: Record<string, number> = {};
+            try {
+                lags = heartbeatLagMs(state, d.name);
+            } catch {
+                // A node that is down has no view; its series gets a gap.
+            }
+            for (const [peer, ms] of Object.entries(lags)) {
+                const key = `lag ${peer}→${d.name}`;
+                (series[key] ??= [])[second] = ms;
+            }
+        }
+        await sleep(1000 - ((Date.now() - started) % 1000));
+    }
+    return series;
+}
+
+function lagSeries(lag: Record<string, (number | null)[]>, seconds: number): Series[] {
+    return Object.entries(lag).map(([name, values]) => ({ name, unit: "ms", axis: "right", values: Array.from({ length: seconds }, (_, i) => values[i] ?? null) }));
+}
+
+function allLag(lag: Record<string, (number | null)[]>): number[] {
+    return Object.values(lag).flat().filter((v): v is number => typeof v === "number").sort((a, b) => a - b);
+}
+
+/** Waits until both nodes hold the same checksums (replication has drained); returns them. */
+async function convergedChecksums(state: LabState, timeoutMs: number): Promise<{ equal: boolean; values: string[] }> {
+    const t = Date.now();
+    for (;;) {
+        const values = dbNodes(state).map((d) => checksums(state, d.name));
+        if (values.every((v) => v === values[0]) || Date.now() - t > timeoutMs) return { equal: values.every((v) => v === values[0]), values };
+        await sleep(500);
+    }
+}
+
+export interface MasterKillFacts {
+    readonly mode: "semisync" | "async";
+    readonly acked: number;
+    readonly failed: number;
+    /** Acknowledged writes not on the surviving master while the killed one was down. */
+    readonly lostOnSurvivor: number;
+    /** Acknowledged writes missing on any node after the killed one came back and caught up. */
+    readonly missingAfterCatchUp: number;
+    readonly catchUpMs: number;
+    readonly checksumsMatch: boolean;
+}
+
+/**
+ * Writes through both regions; SIGKILLs the first region's MariaDB mid-stream and keeps it down
+ * (as a dead host would be), counts the acknowledged writes the survivor lacks, then restarts it
+ * and checks it catches up by itself and every table checksum matches.
+ */
+export async function masterKill(ctx: BenchContext, state: LabState, mode: "semisync" | "async", durationSec: number, killAtSec: number): Promise<{ outcome: ScenarioOutcome; facts: MasterKillFacts }> {
+    const [victim, survivor] = [state.entryPoints[0]!.region, state.entryPoints[1]!.region].map((r) => dbNodes(state).find((d) => d.region === r)!);
+    setSemisync(state, mode === "semisync");
+    try {
+        await waitReplicationHealthy(state, 60_000);
+        const started = Date.now();
+        const load = writeThroughEntryPoints(ctx, state, `kill-${mode}`, ctx.rate, durationSec);
+        const lag = sampleLag(state, started, load);
+        await sleep(killAtSec * 1000);
+        const killAt = (Date.now() - started) / 1000;
+        const k = inHost(state, victim!.name, "pid=$(systemctl show -p MainPID --value mariadb); kill -KILL \"$pid\"; systemctl stop mariadb; echo killed $pid");
+        ctx.log(`${mode}: ${k.out.trim()} on ${victim!.name} at ${killAt.toFixed(1)} s`);
+        const writes = await load;
+        const lagValues = await lag;
+        const acked = ackedKeys(writes.records);
+        // Give the survivor's SQL thread a moment to apply what its relay log already holds.
+        await sleep(3000);
+        const onSurvivor = keysPresent(state, survivor!.name, writes.prefix);
+        const lostOnSurvivor = acked.filter((key) => !onSurvivor.has(key)).length;
+        inHost(state, victim!.name, "systemctl start mariadb");
+        const restartedAt = (Date.now() - started) / 1000;
+        const catchUpMs = await waitReplicationHealthy(state, 120_000);
+        const sums = await convergedChecksums(state, 20_000);
+        const missingAfterCatchUp = dbNodes(state).reduce((n, d) => {
+            const have = keysPresent(state, d.name, writes.prefix);
+            return n + acked.filter((key) => !have.has(key)).length;
+        }, 0);
+        const facts: MasterKillFacts = {
+            mode, acked: acked.length, failed: writes.records.filter((r) => !r.ok).length, lostOnSurvivor, missingAfterCatchUp, catchUpMs, checksumsMatch: sums.equal,
+        };
+        const seconds = Math.ceil(Math.max(durationSec, restartedAt));
+        const markers: Marker[] = [{ t: killAt, label: `SIGKILL ${victim!.name} (${mode})` }, { t: restartedAt, label: `${victim!.name} restarted` }];
+        const lagSorted = allLag(lagValues);
+        return {
+            facts,
+            outcome: {
+                report: {
+                    name: `MariaDB master killed under writes (${mode})`,
+                    description: `Writes at ${ctx.rate}/s through both entry points; ${victim!.name} SIGKILLed at ${killAt.toFixed(1)} s and kept down; the survivor ${survivor!.name} checked for every acknowledged write 3 s later; then ${victim!.name} restarted and checked to catch up by itself (CHECKSUM TABLE on all nodes).`,
+                    figures: [
+                        { name: "writes acknowledged", unit: "writes", a: { label: "app", value: facts.acked } },
+                        { name: "acknowledged writes missing on the survivor", unit: "writes", a: { label: survivor!.name, value: lostOnSurvivor } },
+                        { name: "acknowledged writes missing after catch-up", unit: "writes", a: { label: "all nodes", value: missingAfterCatchUp } },
+                        { name: "writes refused or failed during the failover", unit: "writes", a: { label: "app", value: facts.failed } },
+                        { name: "restart to replication healthy", unit: "ms", a: { label: victim!.name, value: catchUpMs } },
+                        { name: "checksums equal after catch-up", unit: "1 = yes", a: { label: "all nodes", value: sums.equal ? 1 : 0 } },
+                        { name: "replication lag p50", unit: "ms", a: { label: "heartbeat age", value: percentile(lagSorted, 50) } },
+                    ],
+                    loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
+                    markers,
+                },
+                timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues, seconds)], markers),
+            },
+        };
+    } finally {
+        inHost(state, victim!.name, "systemctl start mariadb");
+        setSemisync(state, true);
+    }
+}
+
+export interface PartitionFacts {
+    readonly acked: number;
+    readonly resumeMs: number;
+    readonly replicationErrors: string[];
+    readonly missingAfterHeal: number;
+    readonly checksumsMatch: boolean;
+}
+
+/** Both regions take writes while cut apart for `partitionSec`; after healing, replication must resume by itself, error-free, and converge. */
+export async function partitionHeal(ctx: BenchContext, state: LabState, partitionSec: number): Promise<{ outcome: ScenarioOutcome; facts: PartitionFacts }> {
+    await waitReplicationHealthy(state, 60_000);
+    const fabric = openFabric(LAB_PREFIX);
+    const vpcOf = (region: string) => Object.values(fabricState(fabric).vpcs).find((v) => v.region === region)!.name;
+    const [a, b] = state.entryPoints.map((e) => e.region);
+    const durationSec = partitionSec + 6;
+    const started = Date.now();
+    const load = writeThroughEntryPoints(ctx, state, "partition", ctx.rate, durationSec);
+    const lag = sampleLag(state, started, load);
+    await sleep(2000);
+    await partition(fabric, vpcOf(a!), vpcOf(b!));
+    const cutAt = (Date.now() - started) / 1000;
+    let healedAt = cutAt;
+    try {
+        await sleep(partitionSec * 1000);
+    } finally {
+        await heal(fabric);
+        healedAt = (Date.now() - started) / 1000;
+    }
+    const writes = await load;
+    const lagValues = await lag;
+    const resumeMs = await waitReplicationHealthy(state, 120_000);
+    const replicationErrors = dbNodes(state).flatMap((d) => (replicationHealth(state, d.name).report?.connections ?? []).flatMap((c) => (c.last_error ? [`${d.name}/${c.name}: ${c.last_error}`] : [])));
+    const sums = await convergedChecksums(state, 20_000);
+    const acked = ackedKeys(writes.records);
+    const missingAfterHeal = dbNodes(state).reduce((n, d) => {
+        const have = keysPresent(state, d.name, writes.prefix);
+        return n + acked.filter((key) => !have.has(key)).length;
+    }, 0);
+    const facts: PartitionFacts = { acked: acked.length, resumeMs, replicationErrors, missingAfterHeal, checksumsMatch: sums.equal };
+    const seconds = Math.ceil(durationSec);
+    const markers: Marker[] = [{ t: cutAt, label: `partition ${a} | ${b}` }, { t: healedAt, label: "healed" }];
+    return {
+        facts,
+        outcome: {
+            report: {
+                name: `regions partitioned for ${partitionSec} s under writes`,
+                description: `Writes at ${ctx.rate}/s through both entry points while ${a} and ${b} cannot reach each other for ${partitionSec} s (the client reaches both); then healed.`,
+                figures: [
+                    { name: "writes acknowledged", unit: "writes", a: { label: "app", value: facts.acked } },
+                    { name: "heal to replication healthy", unit: "ms", a: { label: "all nodes", value: resumeMs } },
+                    { name: "replication errors", unit: "errors", a: { label: "all connections", value: replicationErrors.length } },
+                    { name: "acknowledged writes missing after heal", unit: "writes", a: { label: "all nodes", value: missingAfterHeal } },
+                    { name: "checksums equal after heal", unit: "1 = yes", a: { label: "all nodes", value: sums.equal ? 1 : 0 } },
+                ],
+                loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
+                markers,
+            },
+            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues, seconds)], markers),
+        },
+    };
+}
+
+export interface LagFacts {
+    readonly p50: number | null;
+    readonly p99: number | null;
+    readonly samples: number;
+}
+
+/** Steady writes through both regions; the heartbeat age on each node, every second, is the lag. */
+export async function steadyLag(ctx: BenchContext, state: LabState, durationSec: number): Promise<{ outcome: ScenarioOutcome; facts: LagFacts }> {
+    await waitReplicationHealthy(state, 60_000);
+    const started = Date.now();
+    const load = writeThroughEntryPoints(ctx, state, "steady", ctx.rate, durationSec);
+    const lag = sampleLag(state, started, load);
+    const writes = await load;
+    const values = allLag(await lag);
+    const facts: LagFacts = { p50: percentile(values, 50), p99: percentile(values, 99), samples: values.length };
+    const seconds = Math.ceil(durationSec);
+    return {
+        facts,
+        outcome: {
+            report: {
+                name: "replication lag under steady writes",
+                description: `Writes at ${ctx.rate}/s through both entry points for ${durationSec} s, 40 ms one way between the regions. Lag = age of each peer's heartbeat row (written every second), sampled every second on every node; a fresh heartbeat is up to 1 s old by construction.`,
+                figures: [
+                    { name: "replication lag p50", unit: "ms", a: { label: "heartbeat age", value: facts.p50 } },
+                    { name: "replication lag p99", unit: "ms", a: { label: "heartbeat age", value: facts.p99 } },
+                    { name: "lag samples", unit: "samples", a: { label: "all nodes", value: facts.samples } },
+                ],
+                loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
+            },
+            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(await lag, seconds)]),
+        },
+    };
+}
+
+/** Closed-loop capacity with wrk (Debian's): requests/s at 8 connections for `sec` seconds. */
+function wrkCapacity(netns: string, url: string, hostHeader: string, sec: number): Promise<number | null> {
+    return new Promise((resolve) => {
+        const p = spawn("ip", ["netns", "exec", netns, "wrk", "-t1", "-c8", `-d${sec}s`, "-H", `Host: ${hostHeader}`, url], { stdio: ["ignore", "pipe", "ignore"] });
+        let out = "";
+        p.stdout.on("data", (c: Buffer) => (out += c.toString()));
+        p.on("close", () => {
+            const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+            resolve(m ? Number(m[1]) : null);
+        });
+    });
+}
+
+/** The HAProxy hop: the same health page through an LB and straight from an app server, side by side from the LB's own host. */
+export async function lbCost(ctx: BenchContext, state: LabState, durationSec: number): Promise<{
+    outcome: ScenarioOutcome;
+    ratio: { throughput: number | null; p50: number | null; p99: number | null; capacity: number | null };
+    capacity: { via: number | null; direct: number | null };
+}> {
+    const lb = state.hosts.find((h) => h.role === "lb" && h.region === state.entryPoints[0]!.region)!;
+    const app = state.hosts.find((h) => h.role === "app" && h.region === lb.region)!;
+    const netns = path.basename(lb.netns);
+    const wrap = ["ip", "netns", "exec", netns];
+    const spec = (host: string) => ({ host, hostHeader: state.siteName, paths: [{ path: "/healthz" }], rate: ctx.rate, durationSec, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs });
+    const [via, direct] = await Promise.all([ctx.load("lb-via", spec(lb.publicIpv4), wrap), ctx.load("lb-direct", spec(app.privateIpv4), wrap)]);
+    const a = { label: `through HAProxy on ${lb.name}`, stats: overallStats(via.records, durationSec) };
+    const b = { label: `straight to ${app.name}`, stats: overallStats(direct.records, durationSec) };
+    const div = (x: number | null, y: number | null) => (x === null || y === null || y === 0 ? null : x / y);
+    // An open loop at a fixed rate is served in full by both sides; capacity needs a closed loop.
+    const capSec = Math.max(3, Math.min(10, Math.round(durationSec)));
+    const [capVia, capDirect] = await Promise.all([
+        wrkCapacity(netns, `http://${lb.publicIpv4}/healthz`, state.siteName, capSec),
+        wrkCapacity(netns, `http://${app.privateIpv4}/healthz`, state.siteName, capSec),
+    ]);
+    const seconds = Math.ceil(durationSec);
+    return {
+        ratio: { throughput: div(a.stats.throughput, b.stats.throughput), p50: div(a.stats.p50, b.stats.p50), p99: div(a.stats.p99, b.stats.p99), capacity: div(capVia, capDirect) },
+        capacity: { via: capVia, direct: capDirect },
+        outcome: {
+            report: {
+                name: "what the load balancer costs",
+                description: `GET /healthz at ${ctx.rate} req/s each, at the same time, from ${lb.name}'s host: through its HAProxy (which balances the local app servers) and straight to ${app.name}; then capacity, both at once, with wrk (8 connections, ${capSec} s each).`,
+                figures: [...sideBySide(a, b), { name: "capacity (wrk, 8 connections)", unit: "req/s", a: { label: a.label, value: capVia }, b: { label: b.label, value: capDirect } }],
+                loads: [a, b],
+            },
+            timeline: buildTimeline(seconds, [...loadSeries(via.records, seconds, "via LB"), ...loadSeries(direct.records, seconds, "direct")]),
+        },
+    };
+}
+
+export interface SessionFacts {
+    readonly sessions: number;
+    readonly requests: number;
+    /** Sessions whose counter reset or skipped. */
+    readonly lost: number;
+    readonly failedRequests: number;
+}
+
+/** One browser-like session (cookie jar) on the client host, `n` page views one after the other. */
+function sessionRun(state: LabState, jar: string, n: number): Promise<{ counts: number[]; failed: number }> {
+    const script = `for i in $(seq ${n}); do curl -s -m 10 -b ${jar} -c ${jar} -H 'Host: ${state.siteName}' 'http://${state.siteName}/whoami.json?write=0' | grep -o '"count":[0-9]*' || echo '"count":-1'; sleep 0.3; done; rm -f ${jar}`;
+    return new Promise((resolve) => {
+        const p = spawn("ip", ["netns", "exec", state.clientNetns, "sh", "-c", script], { stdio: ["ignore", "pipe", "ignore"] });
+        let out = "";
+        p.stdout.on("data", (c: Buffer) => (out += c.toString()));
+        p.on("close", () => {
+            const counts = out.split("\n").filter(Boolean).map((l) => Number(l.split(":")[1]));
+            resolve({ counts, failed: counts.filter((c) => c < 0).length });
+        });
+    });
+}
+
+/** Sessions keep counting while one memcached node is SIGKILLed and kept down. */
+export async function memcachedKill(_ctx: BenchContext, state: LabState, sessions: number, views: number): Promise<{ outcome: ScenarioOutcome; facts: SessionFacts }> {
+    const victim = state.hosts.find((h) => h.role === "cache" && h.region === state.entryPoints[0]!.region)!;
+    const runs = Array.from({ length: sessions }, (_, i) => sessionRun(state, `/tmp/dns-rr-ha-bench-jar-${process.pid}-${i}`, views));
+    // Two seconds in: every session has counted a few views on the node about to die.
+    await sleep(2000);
+    inHost(state, victim.name, "pid=$(systemctl show -p MainPID --value memcached); kill -KILL \"$pid\"; systemctl stop memcached");
+    try {
+        const results = await Promise.all(runs);
+        const lost = results.filter((r) => r.counts.some((c, i) => c !== i + 1)).length;
+        const facts: SessionFacts = { sessions, requests: sessions * views, lost, failedRequests: results.reduce((n, r) => n + r.failed, 0) };
+        return {
+            facts,
+            outcome: {
+                report: {
+                    name: "a memcached node killed under live sessions",
+                    description: `${sessions} sessions (cookie jars) each view the page ${views} times; ${victim.name} is SIGKILLed and kept down 2 s in. A session is lost if its counter ever resets or skips.`,
+                    figures: [
+                        { name: "sessions lost", unit: "sessions", a: { label: `of ${sessions}`, value: lost } },
+                        { name: "page views failed", unit: "requests", a: { label: `of ${facts.requests}`, value: facts.failedRequests } },
+                    ],
+                    loads: [],
+                },
+                timeline: buildTimeline(1, []),
+            },
+        };
+    } finally {
+        inHost(state, victim.name, "systemctl start memcached");
+    }
+}
