@@ -9,6 +9,7 @@ export { Firewalls, FirewallsArgs, firewallMatrix, FirewallPolicy, InboundRule, 
 export { RoundRobinDns, RoundRobinDnsArgs, EntryPoint } from "./dns";
 export { SessionCache, SessionCacheArgs, CacheServer, renderMemcachedConfig } from "./cache";
 export { DatabaseCluster, DatabaseClusterArgs, DatabaseConnection, DB_AUTO_INCREMENT_INCREMENT, regionSlot } from "./db/databaseCluster";
+export { createDbTls, DbTls, DbTlsNode, DB_TLS_PATHS } from "./db/dbTls";
 export { AppTier, AppTierArgs, appSourceFiles } from "./app/appTier";
 export { LoadBalancerTier, LoadBalancerTierArgs, Backend } from "./lb/loadBalancerTier";
 export { DnsFailover, DnsFailoverArgs, WatchedEntryPoint, Observer, DEFAULT_TIMING, FailoverTiming } from "./failover";

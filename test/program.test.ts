@@ -4,11 +4,13 @@
  */
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DigitalOceanModel, ModelResource } from "../lab/cloud/digitalOceanModel";
-import { HaStack, parseStackConfig, StackConfigError } from "../components";
+import { DB_TLS_PATHS, HaStack, parseStackConfig, StackConfigError } from "../components";
 import { commandsOf, droplets, prodConfig, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
 import { checkWith } from "./support/tools";
+import { settle } from "../lab/cloud/runProgram";
 
 const PROD = prodConfig();
 const tagsOf = (r: ModelResource): string[] => r.inputs.tags as string[];
@@ -102,9 +104,10 @@ describe("the program with Pulumi.prod.yaml", () => {
     test("no secret reaches user-data or the stack outputs", () => {
         const secrets = [
             ...model.ofKind("RandomPassword").map((p) => p.state.result as string),
-            ...model.ofKind("PrivateKey").flatMap((k) => [k.state.privateKeyOpenssh as string, (k.state.privateKeyOpenssh as string).split("\n")[1]!]),
+            // Whole PEMs and a line of each (a partial leak counts too).
+            ...model.ofKind("PrivateKey").flatMap((k) => [k.state.privateKeyPem as string, (k.state.privateKeyPem as string).split("\n")[1]!]),
         ];
-        assert.ok(secrets.length >= 6);
+        assert.ok(secrets.length >= 6 + 2 * 3, "the deploy and sync keys, the DB CA's and each DB node's");
         const outputs = JSON.stringify(exports);
         for (const d of droplets(model)) {
             for (const s of secrets) assert.ok(!(d.inputs.userData as string).includes(s), `a secret is in ${d.name}'s user-data`);
@@ -115,6 +118,59 @@ describe("the program with Pulumi.prod.yaml", () => {
         const usersSql = wiringFiles(dbWiring).find((f) => f.path.endsWith("users.sql"))!;
         assert.equal(usersSql.mode, "0600");
         assert.ok(model.ofKind("RandomPassword").every((p) => usersSql.content.includes(p.state.result)));
+    });
+
+    test("the database tier's private CA: per-node server certificates for the node's private IP, keys only over the wiring", () => {
+        const [caRes, ...otherCas] = model.ofKind("SelfSignedCert");
+        assert.equal(otherCas.length, 0, "one CA");
+        const ca = new crypto.X509Certificate(caRes!.state.certPem as string);
+        assert.equal(ca.ca, true);
+        const caKey = model.ofKind("PrivateKey").find((k) => k.state.privateKeyPem === caRes!.inputs.privateKeyPem);
+        assert.equal(caKey?.inputs.algorithm, "ECDSA");
+        const dbs = droplets(model, "db");
+        assert.equal(model.ofKind("LocallySignedCert").length, dbs.length);
+        const appCas = new Set<string>();
+        for (const d of dbs) {
+            const files = wiringFiles(wiringOf(model, d).inputs.stdin as string);
+            const file = (p: string) => {
+                const f = files.find((x) => x.path === p);
+                assert.ok(f, `${d.name} gets ${p}`);
+                return f;
+            };
+            const caFile = file(DB_TLS_PATHS.ca);
+            const certFile = file(DB_TLS_PATHS.cert);
+            const keyFile = file(DB_TLS_PATHS.key);
+            assert.deepEqual([caFile.mode, caFile.owner, certFile.mode, certFile.owner, keyFile.mode, keyFile.owner], ["0644", "root:root", "0644", "root:root", "0640", "mysql:mysql"]);
+            assert.equal(caFile.content.trim(), (caRes!.state.certPem as string).trim());
+            const cert = new crypto.X509Certificate(certFile.content);
+            const ip = d.state.ipv4AddressPrivate as string;
+            assert.equal(cert.checkIP(ip), ip, `${d.name}'s certificate is for its private IP`);
+            assert.ok(cert.verify(ca.publicKey), "signed by the CA");
+            assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(keyFile.content)), "the key is the certificate's");
+            const signed = model.ofKind("LocallySignedCert").find((c) => c.state.certPem === certFile.content);
+            assert.ok(signed?.name.startsWith(`${d.name}-`), "named after its node");
+            assert.ok(!(d.inputs.userData as string).includes(keyFile.content.split("\n")[1]!), "the key is not in user-data");
+            const cnf = file("/etc/dns-rr-ha/db/my.cnf").content;
+            for (const line of [`ssl_ca = ${DB_TLS_PATHS.ca}`, `ssl_cert = ${DB_TLS_PATHS.cert}`, `ssl_key = ${DB_TLS_PATHS.key}`, "require_secure_transport = ON"]) assert.ok(cnf.includes(`\n${line}\n`), line);
+            const users = file("/etc/dns-rr-ha/db/users.sql").content;
+            assert.equal(users.match(/^(CREATE|ALTER) USER .* REQUIRE SSL;$/gm)?.length, users.match(/^(CREATE|ALTER) USER /gm)?.length);
+            const peers = dbs.filter((p) => p !== d);
+            const changes = file("/etc/dns-rr-ha/db/replication.sql").content.split("\n").filter((l) => l.startsWith("CHANGE MASTER"));
+            assert.equal(changes.length, peers.length);
+            for (const p of peers) {
+                assert.ok(changes.some((l) => l.includes(`MASTER_HOST = '${p.state.ipv4AddressPrivate}'`) && l.includes(`MASTER_SSL = 1, MASTER_SSL_CA = '${DB_TLS_PATHS.ca}', MASTER_SSL_VERIFY_SERVER_CERT = 1`)),
+                    `${d.name} replicates from ${p.name}'s private IP (its certificate's SAN) over verified TLS`);
+            }
+        }
+        for (const a of droplets(model, "app")) {
+            const files = wiringFiles(wiringOf(model, a).inputs.stdin as string);
+            const caFile = files.find((f) => f.path === "/etc/dns-rr-ha/db-ca.pem");
+            assert.equal(caFile?.mode, "0644");
+            appCas.add(caFile!.content.trim());
+            assert.match(files.find((f) => f.path === "/etc/dns-rr-ha/app.env")!.content, /^DB_SSL_CA='\/etc\/dns-rr-ha\/db-ca\.pem'$/m);
+            assert.ok(!files.some((f) => f.content.includes("PRIVATE KEY-----") && f.path.includes("db")), "no DB key on an app server");
+        }
+        assert.deepEqual([...appCas], [(caRes!.state.certPem as string).trim()]);
     });
 
     test("every cloud-config passes the real `cloud-init schema`", () => {
@@ -255,6 +311,7 @@ describe("the stack component", () => {
         const all = [stack!.cache.wiring, stack!.database.wiring, stack!.app.wiring, ...stack!.loadBalancers.map((l) => l.wiring)].flat();
         for (const w of all) assert.equal(await pulumi.isSecret(w.connection), true, "the deploy key in the connection must be a secret");
         assert.equal(await pulumi.isSecret(stack!.database.connection), true);
+        assert.equal((await settle(stack!.database.connection)).caCertPem?.startsWith("-----BEGIN CERTIFICATE-----"), true, "the app gets the DB CA");
         assert.equal(await pulumi.isSecret(stack!.entryPoints), false);
     });
 

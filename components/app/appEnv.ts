@@ -20,6 +20,11 @@ export interface AppEnvSettings {
   dbPort?: number;
   /** Uploads dir the app writes to. Default `/var/www/dns-rr-ha/shared/uploads`. */
   uploadsDir?: string;
+  /**
+   * CA certificate file the database servers' certificates are verified with. When set, the app
+   * connects over TLS and checks the server's certificate and address; without it, in plain text.
+   */
+  dbSslCa?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ export function renderAppEnv(s: AppEnvSettings): string {
   });
   const uploadsDir = s.uploadsDir ?? APP_UPLOADS_DIR;
   assertSafeAbsPath(uploadsDir, "uploadsDir");
+  if (s.dbSslCa !== undefined) assertSafeAbsPath(s.dbSslCa, "dbSslCa");
   if (!/^[a-z0-9-]{1,64}$/.test(s.region)) throw new Error(`region: invalid slug: ${JSON.stringify(s.region)}`);
   const vars: [string, string][] = [
     ["REGION", s.region],
@@ -51,6 +57,7 @@ export function renderAppEnv(s: AppEnvSettings): string {
     ["DB_USER", s.dbUser],
     ["DB_PASSWORD", s.dbPassword],
     ["UPLOADS_DIR", uploadsDir],
+    ...(s.dbSslCa !== undefined ? [["DB_SSL_CA", s.dbSslCa] as [string, string]] : []),
   ];
   for (const [k, v] of vars) {
     if (/[\r\n\0]/.test(v)) throw new Error(`${k}: value must not contain newlines or NUL`);

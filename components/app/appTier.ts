@@ -132,8 +132,12 @@ export class AppTier extends pulumi.ComponentResource {
                             path: APP_CONFIG_PATHS.appEnv,
                             mode: "0640",
                             owner: "root:www-data",
-                            content: renderAppEnv({ region: host.region, dbHosts: localFirst, dbName: db.database, dbUser: db.user, dbPassword: db.password, dbPort: db.port }),
+                            content: renderAppEnv({
+                                region: host.region, dbHosts: localFirst, dbName: db.database, dbUser: db.user, dbPassword: db.password, dbPort: db.port,
+                                ...(db.caCertPem !== undefined ? { dbSslCa: APP_CONFIG_PATHS.dbCaCert } : {}),
+                            }),
                         },
+                        ...(db.caCertPem !== undefined ? [{ path: APP_CONFIG_PATHS.dbCaCert, mode: "0644", content: `${db.caCertPem.trim()}\n` }] : []),
                         { path: APP_CONFIG_PATHS.lsyncdConfig, mode: "0644", content: renderLsyncdConfig({ sourceDir: APP_UPLOADS_DIR, peers: peerList, sshKeyPath: APP_CONFIG_PATHS.syncPrivateKey, user: SYNC_USER }) },
                         { path: APP_CONFIG_PATHS.lsyncdUnit, mode: "0644", content: renderLsyncdUnit() },
                         { path: APP_CONFIG_PATHS.syncAuthorizedKeys, mode: "0600", content: renderSyncAuthorizedKey({ publicKey: syncPub, fromCidrs: [...args.lbCidrs] }) },

@@ -29,4 +29,6 @@ export const APP_CONFIG_PATHS = {
   lsyncdUnit: "/etc/systemd/system/dns-rr-ha-lsyncd.service",
   syncAuthorizedKeys: `/home/${SYNC_USER}/.ssh/authorized_keys`,
   syncPrivateKey: `/home/${SYNC_USER}/.ssh/id_ed25519`,
+  /** The database cluster's CA certificate (public), which the app verifies the DB servers with. */
+  dbCaCert: "/etc/dns-rr-ha/db-ca.pem",
 } as const;

@@ -13,6 +13,7 @@ import { DB_DURABILITIES, type DbDurability, dbNodeMyCnfSettings, renderMyCnf, S
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
 import { dbScripts } from "./dbScripts";
 import { DB_WIRE_COMMAND, dbDatadir, dbWiringFiles, renderDbEnv } from "./wiringFiles";
+import { createDbTls, DB_TLS_PATHS, dbTlsFiles } from "./dbTls";
 import { DIGITALOCEAN_REGIONS } from "../config/regions";
 
 export interface DatabaseClusterArgs extends Omit<TierArgs, "perRegion"> {
@@ -39,6 +40,12 @@ export interface DatabaseConnection {
     readonly port: number;
     /** Node private addresses by region. */
     readonly hostsByRegion: Record<string, string>;
+    /**
+     * PEM of the CA the nodes' certificates are signed by: clients connect over TLS and verify the
+     * node's certificate (issued for its private address) with it. Without it they connect in
+     * plain text, which a DatabaseCluster refuses.
+     */
+    readonly caCertPem?: string;
 }
 
 /**
@@ -133,10 +140,13 @@ export class DatabaseCluster extends pulumi.ComponentResource {
         this.volumeUrns = volumes.map((v) => v.volume.volumeUrn);
 
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
+        // Replication and app connections use TLS, verified against this cluster's own CA.
+        const tls = createDbTls(this, name, this.hosts.map((h) => ({ name: h.name, privateIpv4: h.privateIpv4 })));
         const patterns = args.clientCidrs.map(cidrToMariaDbHost);
         this.wiring = this.hosts.map((host, index) => {
             const { volume, attachment } = volumes[index]!;
-            const files = pulumi.all([privateIps, volume.name, appPassword, replicationPassword]).apply(([ips, volumeName, appPw, replPw]) => dbWiringFiles({
+            const nodeTls = tls.nodes[index]!;
+            const files = pulumi.all([privateIps, volume.name, appPassword, replicationPassword, tls.caCertPem, nodeTls.certPem, nodeTls.privateKeyPem]).apply(([ips, volumeName, appPw, replPw, caPem, certPem, keyPem]) => [...dbTlsFiles({ caCertPem: caPem, certPem, privateKeyPem: keyPem }), ...dbWiringFiles({
                 dbEnv: renderDbEnv({ volumeName }),
                 myCnf: renderMyCnf(dbNodeMyCnfSettings({
                     nodeIndex: regionSlot(host.region),
@@ -147,18 +157,20 @@ export class DatabaseCluster extends pulumi.ComponentResource {
                     memoryMb: sizeMemoryMb(args.size),
                     durability: args.durability,
                     semisyncTimeoutMs: args.semisyncTimeoutMs,
+                    tls: DB_TLS_PATHS,
                 })),
                 usersSql: renderUsersSql({
                     replicationUser, replicationPassword: replPw, appUser, appPassword: appPw, appDatabase: database,
-                    appHostPattern: patterns, replicationHostPattern: patterns,
+                    appHostPattern: patterns, replicationHostPattern: patterns, requireSsl: true,
                 }),
                 replicationSql: renderReplicationSql({
                     self: host.region,
                     peers: this.hosts.flatMap((peer, j) => (j === index ? [] : [{ name: peer.region, host: ips[j]!, port: PORTS.mysql }])),
                     user: replicationUser,
                     password: replPw,
+                    tls: { caPath: DB_TLS_PATHS.ca },
                 }),
-            }));
+            })]);
             return wireHost(`${host.name}-wiring`, {
                 connection: tierConnection(args, host),
                 description: `MariaDB ${host.name}`,
@@ -168,12 +180,13 @@ export class DatabaseCluster extends pulumi.ComponentResource {
         });
 
         this.endpoints = privateIps.apply((ips) => this.hosts.map((h, i) => ({ region: h.region, host: ips[i]!, port: PORTS.mysql })));
-        this.connection = pulumi.all([privateIps, appPassword]).apply(([ips, pw]) => ({
+        this.connection = pulumi.all([privateIps, appPassword, tls.caCertPem]).apply(([ips, pw, caCertPem]) => ({
             database,
             user: appUser,
             password: pw,
             port: PORTS.mysql,
             hostsByRegion: Object.fromEntries(this.hosts.map((h, i) => [h.region, ips[i]!])),
+            caCertPem,
         }));
         this.registerOutputs({ endpoints: this.endpoints });
     }

@@ -137,6 +137,21 @@ describe("renderMyCnf accepted by mariadbd", () => {
     const r = mariadbdHelp(renderMyCnf({ ...production, semisyncTimeoutMs: 250 }));
     assert.equal(r.variables.get("rpl-semi-sync-master-timeout"), "250");
   });
+
+  test("with TLS: the files, TLS 1.2+ only and require_secure_transport, all accepted by mariadbd", () => {
+    const tls = { ca: "/etc/mysql/tls/ca.pem", cert: "/etc/mysql/tls/cert.pem", key: "/etc/mysql/tls/key.pem" };
+    const withTls = renderMyCnf({ ...production, tls });
+    const r = mariadbdHelp(withTls);
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of renderedOptions(withTls).keys()) assert.ok(r.variables.has(name), `${name} is not a mariadbd variable`);
+    assert.equal(r.variables.get("ssl-ca"), tls.ca);
+    assert.equal(r.variables.get("ssl-cert"), tls.cert);
+    assert.equal(r.variables.get("ssl-key"), tls.key);
+    assert.equal(r.variables.get("require-secure-transport"), "TRUE");
+    assert.equal(r.variables.get("tls-version"), "TLSv1.2,TLSv1.3");
+    assert.equal(mariadbdHelp(cnf).variables.get("require-secure-transport"), "FALSE", "without TLS nothing changes");
+    assert.throws(() => renderMyCnf({ ...production, tls: { ...tls, key: "key.pem\nskip_grant_tables" } }), /tls\.key must be an absolute path/);
+  });
 });
 
 describe("settings validation", () => {

@@ -83,6 +83,21 @@ export interface MyCnfSettings {
   readonly durability: DbDurability;
   /** rpl_semi_sync_master_timeout: ms a commit waits for a peer's ack before the node degrades to async. */
   readonly semisyncTimeoutMs: number;
+  /**
+   * TLS files (PEM; see dbTls.ts). When set, the node serves TLS and refuses every TCP client
+   * that does not use it (require_secure_transport; the unix socket counts as secure).
+   */
+  readonly tls?: MyCnfTls;
+}
+
+/** Paths of a node's TLS files. */
+export interface MyCnfTls {
+  /** CA certificate (ssl_ca). */
+  readonly ca: string;
+  /** Server certificate (ssl_cert). */
+  readonly cert: string;
+  /** Its private key (ssl_key), readable by the mysql user. */
+  readonly key: string;
 }
 
 /** The per-node inputs {@link dbNodeMyCnfSettings} cannot default. */
@@ -183,6 +198,12 @@ export function validateMyCnfSettings(s: MyCnfSettings): void {
   checkPath(problems, "logError", s.logError);
   checkPath(problems, "pidFile", s.pidFile);
   checkPath(problems, "socket", s.socket);
+  if (s.tls !== undefined) {
+    for (const key of ["ca", "cert", "key"] as const) {
+      if (s.tls[key] === undefined) problems.push(`tls.${key} is required`);
+      else checkPath(problems, `tls.${key}`, s.tls[key]);
+    }
+  }
   checkInt(problems, "memoryMb", s.memoryMb, 256, 16 * 1024 * 1024);
   checkInt(problems, "maxConnections", s.maxConnections, 10, 100000);
   if (!SAFE_NAME.test(s.logBasename)) {
@@ -255,6 +276,7 @@ export function renderMyCnf(s: MyCnfSettings): string {
     "skip_name_resolve = ON",
     `max_connections = ${s.maxConnections}`,
     "",
+    ...tlsLines(s.tls),
     "# Storage: datadir on the block volume, durable commits (a lost binlog event means a diverged peer).",
     `datadir = ${s.datadir}`,
     `innodb_buffer_pool_size = ${innodbBufferPoolMb(s.memoryMb)}M`,
@@ -294,6 +316,21 @@ export function renderMyCnf(s: MyCnfSettings): string {
     ...durabilityLines(s),
   ];
   return lines.join("\n");
+}
+
+/** The TLS section: peers and app servers verify this node's certificate against the cluster CA. */
+function tlsLines(tls: MyCnfTls | undefined): string[] {
+  if (tls === undefined) return [];
+  return [
+    "# TLS (components/db/dbTls.ts): certificate with this node's private IP as SAN, signed by the cluster CA.",
+    `ssl_ca = ${tls.ca}`,
+    `ssl_cert = ${tls.cert}`,
+    `ssl_key = ${tls.key}`,
+    "tls_version = TLSv1.2,TLSv1.3",
+    "# Every TCP client (replicas, the app) must use TLS; the unix socket (root, wiring, health checks) is secure already.",
+    "require_secure_transport = ON",
+    "",
+  ];
 }
 
 /** The replication durability section (semi-synchronous is built into MariaDB since 10.3.3: no plugin to load). */

@@ -54,6 +54,23 @@ describe("rendering (pure)", () => {
     }
   });
 
+  test("with TLS: accounts REQUIRE SSL on create and on re-run; replication verifies the peer against the CA", () => {
+    const plain = renderUsersSql(users);
+    assert.doesNotMatch(plain, /REQUIRE/);
+    const sql = renderUsersSql({ ...users, requireSsl: true });
+    for (const who of ["'repl'", "'app'"]) {
+      assert.match(sql, new RegExp(`CREATE USER IF NOT EXISTS ${who}@'127\\.0\\.0\\.0/255\\.0\\.0\\.0' IDENTIFIED BY '[^\\n]*' REQUIRE SSL;`));
+      assert.match(sql, new RegExp(`ALTER USER ${who}@'127\\.0\\.0\\.0/255\\.0\\.0\\.0' IDENTIFIED BY '[^\\n]*' REQUIRE SSL;`));
+    }
+    const repl = renderReplicationSql({ ...replication, tls: { caPath: "/etc/mysql/tls/ca.pem" } });
+    const changes = repl.split("\n").filter((l) => l.startsWith("CHANGE MASTER"));
+    assert.equal(changes.length, 2);
+    for (const line of changes) {
+      assert.match(line, /, MASTER_SSL = 1, MASTER_SSL_CA = '\/etc\/mysql\/tls\/ca\.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1\$\$$/);
+    }
+    assert.throws(() => renderReplicationSql({ ...replication, tls: { caPath: "ca.pem' , MASTER_SSL = 0" } }), /tls\.caPath must be an absolute path/);
+  });
+
   test("replication settings are validated", () => {
     const bad = (patch: Partial<ReplicationSqlSettings>, message: RegExp): void => {
       assert.throws(() => renderReplicationSql({ ...replication, ...patch }), message);

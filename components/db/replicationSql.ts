@@ -36,6 +36,8 @@ export interface UsersSqlSettings {
   readonly appHostPattern: string | readonly string[];
   /** MariaDB host pattern(s) the peer database nodes connect from (all peered VPCs). */
   readonly replicationHostPattern: string | readonly string[];
+  /** Both accounts `REQUIRE SSL` (set on create and on every re-run, so existing accounts are converted). */
+  readonly requireSsl?: boolean;
 }
 
 /** One replication source of this node. */
@@ -58,6 +60,11 @@ export interface ReplicationSqlSettings {
   readonly user: string;
   /** Its password. */
   readonly password: string;
+  /**
+   * Replicate over TLS, verifying each peer's certificate against this CA file and its
+   * address (the peer's `host` must be in its certificate's SANs).
+   */
+  readonly tls?: { readonly caPath: string };
 }
 
 const ACCOUNT_NAME = /^[A-Za-z0-9_]{1,32}$/;
@@ -94,11 +101,12 @@ function notIn(expr: string, values: readonly string[]): string {
  * Statements creating (or updating the password and privileges of) one
  * account. CREATE IF NOT EXISTS + ALTER makes password rotation work on re-run.
  */
-function accountSql(user: string, host: string, password: string, grant: string): string[] {
+function accountSql(user: string, host: string, password: string, grant: string, requireSsl: boolean): string[] {
   const who = account(user, host);
+  const auth = `IDENTIFIED BY ${sqlString(password)}${requireSsl ? " REQUIRE SSL" : ""}`;
   return [
-    `CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${sqlString(password)};`,
-    `ALTER USER ${who} IDENTIFIED BY ${sqlString(password)};`,
+    `CREATE USER IF NOT EXISTS ${who} ${auth};`,
+    `ALTER USER ${who} ${auth};`,
     `GRANT ${grant} TO ${who};`,
   ];
 }
@@ -152,11 +160,11 @@ export function renderUsersSql(s: UsersSqlSettings): string {
     `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(s.appDatabase)};`,
     "",
     "-- Peers replicate from this node with this account; a replica needs nothing more on its source.",
-    ...replHosts.flatMap((h) => accountSql(s.replicationUser, h, s.replicationPassword, "REPLICATION SLAVE ON *.*")),
+    ...replHosts.flatMap((h) => accountSql(s.replicationUser, h, s.replicationPassword, "REPLICATION SLAVE ON *.*", s.requireSsl === true)),
     "",
     "-- The application: data manipulation plus CREATE for its CREATE TABLE IF NOT EXISTS, on its database only.",
     ...appHosts.flatMap((h) =>
-      accountSql(s.appUser, h, s.appPassword, `${APP_PRIVILEGES.join(", ")} ON ${grantDatabase(s.appDatabase)}.*`),
+      accountSql(s.appUser, h, s.appPassword, `${APP_PRIVILEGES.join(", ")} ON ${grantDatabase(s.appDatabase)}.*`, s.requireSsl === true),
     ),
     "",
     "-- Drop our accounts at hosts no longer listed (one at a time: no cursor over a table being changed).",
@@ -183,6 +191,9 @@ export function validateReplicationSqlSettings(s: ReplicationSqlSettings): void 
   if (!CONNECTION_NAME.test(s.self)) problems.push(`self must match ${CONNECTION_NAME} (got ${JSON.stringify(s.self)})`);
   if (!ACCOUNT_NAME.test(s.user)) problems.push(`user must match ${ACCOUNT_NAME} (got ${JSON.stringify(s.user)})`);
   if (s.password.length === 0) problems.push("password must not be empty");
+  if (s.tls !== undefined && !/^\/[A-Za-z0-9._/-]+$/.test(s.tls.caPath)) {
+    problems.push(`tls.caPath must be an absolute path of [A-Za-z0-9._/-] characters (got ${JSON.stringify(s.tls.caPath)})`);
+  }
   const names = new Set<string>();
   const endpoints = new Set<string>();
   for (const p of s.peers) {
@@ -211,6 +222,8 @@ export function renderReplicationSql(s: ReplicationSqlSettings): string {
   validateReplicationSqlSettings(s);
   const meta = `${sqlIdentifier(DB_META_SCHEMA)}.\`replication_connections\``;
   const peerNames = s.peers.map((p) => p.name);
+  // Every option is set on each run (CHANGE MASTER keeps the ones it is not given).
+  const ssl = s.tls === undefined ? "" : `, MASTER_SSL = 1, MASTER_SSL_CA = ${sqlString(s.tls.caPath)}, MASTER_SSL_VERIFY_SERVER_CERT = 1`;
   const perPeer = s.peers.flatMap((p) => {
     const name = sqlString(p.name);
     return [
@@ -224,7 +237,7 @@ export function renderReplicationSql(s: ReplicationSqlSettings): string {
       "END$$",
       `CHANGE MASTER ${name} TO MASTER_HOST = ${sqlString(p.host)}, MASTER_PORT = ${p.port},` +
         ` MASTER_USER = ${sqlString(s.user)}, MASTER_PASSWORD = ${sqlString(s.password)},` +
-        ` MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = ${MASTER_CONNECT_RETRY_SECONDS}$$`,
+        ` MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = ${MASTER_CONNECT_RETRY_SECONDS}${ssl}$$`,
       `START SLAVE ${name}$$`,
     ];
   });

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { runtime } from "@pulumi/pulumi";
 import { nthIpv4 } from "../../components/config/cidr";
 import { generateEd25519KeyPair, md5Fingerprint } from "./sshKeys";
+import { certRequest, type CertPolicy, generatePemKeyPair, locallySignedCert, selfSignedCert } from "./tlsCerts";
 
 /** Plain JSON-ish values as the mocks see them (secrets already unwrapped). */
 // The SDK types resource state as `any`; this keeps that contract without spreading `any` around.
@@ -44,6 +45,11 @@ export function unwrapSecrets(value: unknown): any { // eslint-disable-line @typ
         return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
+}
+
+/** The certificate policy inputs of tls.SelfSignedCert / tls.LocallySignedCert. */
+function certPolicy(inputs: State): CertPolicy {
+    return { allowedUses: inputs.allowedUses ?? [], validityPeriodHours: Number(inputs.validityPeriodHours), isCaCertificate: inputs.isCaCertificate === true };
 }
 
 function kindOf(type: string): string {
@@ -145,9 +151,30 @@ export class DigitalOceanModel {
                 state = { ...inputs, name: inputs.name ?? name, fingerprint: md5Fingerprint(inputs.publicKey) };
                 break;
             case "PrivateKey": {
-                const pair = generateEd25519KeyPair(name);
                 id = this.uuid();
+                if (inputs.algorithm === "RSA" || inputs.algorithm === "ECDSA") {
+                    const { algorithm, ...pair } = generatePemKeyPair(inputs.algorithm, { rsaBits: inputs.rsaBits, ecdsaCurve: inputs.ecdsaCurve });
+                    state = { ...inputs, algorithm, ...pair };
+                    break;
+                }
+                const pair = generateEd25519KeyPair(name);
                 state = { ...inputs, publicKeyOpenssh: pair.publicKeyOpenssh, privateKeyOpenssh: pair.privateKeyOpenssh, privateKeyPem: pair.privateKeyOpenssh, publicKeyFingerprintMd5: pair.fingerprintMd5 };
+                break;
+            }
+            case "SelfSignedCert": {
+                const cert = selfSignedCert(inputs.privateKeyPem, inputs, certPolicy(inputs));
+                id = cert.serial;
+                state = { ...inputs, certPem: cert.certPem, validityStartTime: cert.validityStartTime, validityEndTime: cert.validityEndTime, readyForRenewal: false };
+                break;
+            }
+            case "CertRequest":
+                id = this.uuid();
+                state = { ...inputs, certRequestPem: certRequest(inputs.privateKeyPem, inputs) };
+                break;
+            case "LocallySignedCert": {
+                const cert = locallySignedCert(inputs.certRequestPem, { certPem: inputs.caCertPem, privateKeyPem: inputs.caPrivateKeyPem }, certPolicy(inputs));
+                id = cert.serial;
+                state = { ...inputs, certPem: cert.certPem, validityStartTime: cert.validityStartTime, validityEndTime: cert.validityEndTime, readyForRenewal: false };
                 break;
             }
             case "RandomPassword": {

@@ -56,7 +56,7 @@ function app_parse_env(string $text): array
  * the page still renders (and /healthz never reads it).
  *
  * @return array{region: string, db_hosts: list<array{0: string, 1: int}>, db_name: string,
- *               db_user: string, db_password: string, uploads_dir: string, error: ?string}
+ *               db_user: string, db_password: string, db_ssl_ca: string, uploads_dir: string, error: ?string}
  */
 function app_config(): array
 {
@@ -84,6 +84,7 @@ function app_config(): array
         'db_name' => $env['DB_NAME'] ?? '',
         'db_user' => $env['DB_USER'] ?? '',
         'db_password' => $env['DB_PASSWORD'] ?? '',
+        'db_ssl_ca' => $env['DB_SSL_CA'] ?? '',
         'uploads_dir' => rtrim($env['UPLOADS_DIR'] ?? APP_DEFAULT_UPLOADS_DIR, '/'),
         'error' => $text === false ? "cannot read $path" : null,
     ];
@@ -162,6 +163,27 @@ function app_count_hit(): ?int
 }
 
 /**
+ * PDO options of the database connection. With a CA file (DB_SSL_CA) the connection uses TLS and
+ * verifies the server: its certificate must chain to that CA and name the address connected to.
+ *
+ * @return array<int, mixed>
+ */
+function app_db_options(string $sslCa): array
+{
+    $options = [
+        PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+        PDO::ATTR_TIMEOUT => APP_DB_CONNECT_TIMEOUT,
+        PDO::ATTR_EMULATE_PREPARES => false,
+        PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
+    ];
+    if ($sslCa !== '') {
+        $options[PDO::MYSQL_ATTR_SSL_CA] = $sslCa;
+        $options[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] = true;
+    }
+    return $options;
+}
+
+/**
  * Connects to the first reachable database of DB_HOSTS (local region first).
  *
  * @return array{0: PDO, 1: string} the connection and "host:port" it went to
@@ -177,6 +199,7 @@ function app_db(): array
         throw new RuntimeException('DB_HOSTS is empty' . ($cfg['error'] !== null ? " ({$cfg['error']})" : ''));
     }
     ini_set('mysqlnd.net_read_timeout', (string) APP_DB_READ_TIMEOUT);
+    $options = app_db_options($cfg['db_ssl_ca']);
     $errors = [];
     foreach ($cfg['db_hosts'] as [$host, $port]) {
         try {
@@ -184,12 +207,7 @@ function app_db(): array
                 "mysql:host={$host};port={$port};dbname={$cfg['db_name']};charset=utf8mb4",
                 $cfg['db_user'],
                 $cfg['db_password'],
-                [
-                    PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
-                    PDO::ATTR_TIMEOUT => APP_DB_CONNECT_TIMEOUT,
-                    PDO::ATTR_EMULATE_PREPARES => false,
-                    PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
-                ]
+                $options
             );
             return $conn = [$pdo, "{$host}:{$port}"];
         } catch (PDOException $e) {

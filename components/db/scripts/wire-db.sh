@@ -7,6 +7,9 @@
 #   replication.sql  replication connections (contains a password)
 # Idempotent: re-run it whenever the peer set, the config or a password
 # changes. MariaDB is restarted only when its config changed.
+# The TLS files my.cnf names (ssl_ca, ssl_cert, ssl_key; written by the wiring
+# too) are reloaded with FLUSH SSL on every run, so a renewed certificate
+# needs no restart.
 set -euo pipefail
 
 CONF_DIR=/etc/dns-rr-ha/db
@@ -112,6 +115,17 @@ if [[ -n $log_error ]]; then
   install -d -o mysql -g adm -m 2750 "$(dirname "$log_error")"
 fi
 
+# TLS: every file my.cnf names must be there and the key readable by mysql, or
+# MariaDB would come up without TLS and (require_secure_transport) refuse every peer.
+tls_files=$(awk -F' *= *' '$1 ~ /^ssl_(ca|cert|key)$/ { print $2 }' "$CNF_TARGET")
+for f in $tls_files; do
+  [[ -s $f ]] || die "my.cnf names TLS file $f, which is missing or empty"
+done
+key_file=$(awk -F' *= *' '$1 == "ssl_key" { print $2 }' "$CNF_TARGET" | tail -n 1)
+if [[ -n $key_file ]] && ! runuser -u mysql -- test -r "$key_file"; then
+  die "the mysql user cannot read the TLS key $key_file"
+fi
+
 dropin_content="# Managed by dns-rr-ha wire-db.sh: never start MariaDB without its volume.
 [Unit]
 RequiresMountsFor=$MOUNTPOINT
@@ -161,6 +175,13 @@ until mariadb_answers; do
 done
 running_datadir=$(mariadb --batch --skip-column-names -e 'SELECT @@datadir')
 [[ ${running_datadir%/} == "$DATADIR" ]] || die "$SERVICE runs on '$running_datadir', expected '$DATADIR'"
+
+if [[ -n $tls_files ]]; then
+  # Load the current certificate and key (a no-op right after a restart); fails if MariaDB rejects them.
+  mariadb --batch -e 'FLUSH SSL' || die "MariaDB rejected its TLS files ($tls_files)"
+  [[ $(mariadb --batch --skip-column-names -e 'SELECT @@have_ssl') == YES ]] || die "MariaDB runs without TLS (see its error log)"
+  log "TLS loaded"
+fi
 
 # 6. Accounts first: peers need the replication account to connect here.
 mariadb --batch --default-character-set=utf8mb4 <"$CONF_DIR/users.sql"

@@ -160,12 +160,16 @@ export async function startLocalMariadb(options: LocalMariadbOptions): Promise<L
   };
 }
 
+/** Settings overrides of every node, or per node (e.g. each its own TLS files). */
+export type ClusterOverrides = Partial<MyCnfSettings> | ((nodeIndex: number) => Partial<MyCnfSettings>);
+
 /** Start several servers in parallel; stops the ones that started if any fails. */
-export async function startLocalCluster(nodeCount: number, overrides?: Partial<MyCnfSettings>): Promise<LocalMariadb[]> {
+export async function startLocalCluster(nodeCount: number, overrides?: ClusterOverrides): Promise<LocalMariadb[]> {
   const results = await Promise.allSettled(
-    Array.from({ length: nodeCount }, (_, nodeIndex) =>
-      startLocalMariadb({ nodeIndex, nodeCount, ...(overrides ? { overrides } : {}) }),
-    ),
+    Array.from({ length: nodeCount }, (_, nodeIndex) => {
+      const own = typeof overrides === "function" ? overrides(nodeIndex) : overrides;
+      return startLocalMariadb({ nodeIndex, nodeCount, ...(own ? { overrides: own } : {}) });
+    }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
@@ -213,9 +217,14 @@ export function describeCluster(nodes: readonly LocalMariadb[]): string {
 /**
  * Start n nodes and wire them as the wiring does (renderUsersSql, then renderReplicationSql with
  * every other node as a peer, named {@link localNodeName}); resolves once every connection runs.
+ * With `tls`, as the program does: accounts REQUIRE SSL, replication verifies the peers with the CA.
  * Stops the nodes if the wiring fails.
  */
-export async function startReplicatingCluster(nodeCount: number, overrides?: Partial<MyCnfSettings>): Promise<LocalMariadb[]> {
+export async function startReplicatingCluster(
+  nodeCount: number,
+  overrides?: ClusterOverrides,
+  tls?: { readonly caPath: string },
+): Promise<LocalMariadb[]> {
   const nodes = await startLocalCluster(nodeCount, overrides);
   try {
     const hosts = cidrToMariaDbHost("127.0.0.0/8");
@@ -229,6 +238,7 @@ export async function startReplicatingCluster(nodeCount: number, overrides?: Par
           appDatabase: "app",
           appHostPattern: hosts,
           replicationHostPattern: hosts,
+          requireSsl: tls !== undefined,
         }),
       );
     }
@@ -236,7 +246,7 @@ export async function startReplicatingCluster(nodeCount: number, overrides?: Par
       const peers = nodes
         .map((peer, j) => ({ name: localNodeName(j), host: "127.0.0.1", port: peer.port }))
         .filter((_, j) => j !== i);
-      db.sql(renderReplicationSql({ self: localNodeName(i), peers, user: "repl", password: LOCAL_REPLICATION_PASSWORD }));
+      db.sql(renderReplicationSql({ self: localNodeName(i), peers, user: "repl", password: LOCAL_REPLICATION_PASSWORD, ...(tls ? { tls } : {}) }));
     });
     await waitUntil("all replication connections running", () => nodes.every((db) => replicationRunning(db, nodeCount - 1)), 20_000, () => describeCluster(nodes));
     return nodes;
