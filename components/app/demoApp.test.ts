@@ -50,6 +50,26 @@ describe("demo app files", () => {
     assert.throws(() => renderAppEnv({ ...ok, dbHosts: [] }), /at least one/);
     assert.throws(() => renderAppEnv({ ...ok, dbHosts: ["10.0.0.2;port=1"] }), /dbHosts/);
     assert.throws(() => renderAppEnv({ ...ok, region: "NYC 3" }), /region/);
+    assert.throws(() => renderAppEnv({ ...ok, dbSslCa: "ca.pem" }), /dbSslCa/);
+  });
+
+  test("with a DB CA the env names it and the app's PDO options verify the server; without, no TLS options", () => {
+    const ok: AppEnvSettings = { region: "nyc3", dbHosts: ["10.0.0.2"], dbName: "app", dbUser: "app", dbPassword: "x" };
+    assert.doesNotMatch(renderAppEnv(ok), /DB_SSL_CA/);
+    const text = renderAppEnv({ ...ok, dbSslCa: "/etc/dns-rr-ha/db-ca.pem" });
+    assert.match(text, /^DB_SSL_CA='\/etc\/dns-rr-ha\/db-ca\.pem'$/m);
+    const php = `require '${DEMO_APP_DIR}/lib.php'; $cfg = app_config(); $o = app_db_options($cfg['db_ssl_ca']); $p = app_db_options('');
+      echo json_encode([$o[PDO::MYSQL_ATTR_SSL_CA] ?? null, $o[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] ?? null,
+        array_key_exists(PDO::MYSQL_ATTR_SSL_CA, $p), $o[PDO::ATTR_ERRMODE] === PDO::ERRMODE_EXCEPTION]);`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dns-rr-ha-env-"));
+    try {
+      fs.writeFileSync(path.join(dir, "app.env"), text);
+      const r = run("php", ["-r", php], { env: { ...process.env, DNS_RR_HA_APP_ENV: path.join(dir, "app.env") } });
+      assertRunOk(r, "php app_db_options");
+      assert.deepEqual(JSON.parse(r.stdout), ["/etc/dns-rr-ha/db-ca.pem", true, false, true]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { dbDatadir, dbWiringFiles, dbWiringPaths, renderDbEnv } from "./wiringFi
 import { dbNodeMyCnfSettings, renderMyCnf } from "./myCnf";
 import { renderReplicationSql, renderUsersSql } from "./replicationSql";
 import { startLocalMariadb, clientArgs, type LocalMariadb } from "./testing/localMariadb";
+import { certRequest, generatePemKeyPair, locallySignedCert, selfSignedCert } from "../../lab/cloud/tlsCerts";
 
 const sandboxDriver = path.join(__dirname, "testing", "wire-db-sandbox.sh");
 
@@ -125,7 +126,9 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
   const work = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-wire-"));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  const cnf = (maxConnections: number): string =>
+  /** TLS files as the wiring delivers them, here beside the other inputs (the sandbox copies a step's files there). */
+  const tlsPaths = { ca: "/etc/dns-rr-ha/db/ca.pem", cert: "/etc/dns-rr-ha/db/server-cert.pem", key: "/etc/dns-rr-ha/db/server-key.pem" };
+  const cnf = (maxConnections: number, tls = false): string =>
     renderMyCnf(
       dbNodeMyCnfSettings({
         nodeIndex: 0,
@@ -134,8 +137,17 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
         datadir: dbDatadir("vol"),
         memoryMb: 256,
         maxConnections,
+        ...(tls ? { tls: tlsPaths } : {}),
       }),
     );
+  const tlsFiles = (): Record<string, string> => {
+    const caKey = generatePemKeyPair("ECDSA", { ecdsaCurve: "P256" });
+    const ca = selfSignedCert(caKey.privateKeyPem, { subject: { commonName: "sandbox CA" } }, { allowedUses: ["cert_signing"], validityPeriodHours: 24, isCaCertificate: true });
+    const key = generatePemKeyPair("ECDSA", { ecdsaCurve: "P256" });
+    const csr = certRequest(key.privateKeyPem, { ipAddresses: ["127.0.0.1"] });
+    const cert = locallySignedCert(csr, { certPem: ca.certPem, privateKeyPem: caKey.privateKeyPem }, { allowedUses: ["digital_signature", "server_auth"], validityPeriodHours: 24 });
+    return { "ca.pem": ca.certPem, "server-cert.pem": cert.certPem, "server-key.pem": key.privateKeyPem };
+  };
   const usersSql = renderUsersSql({
     replicationUser: "repl",
     replicationPassword: "r'pw",
@@ -159,6 +171,9 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
       "replication.sql": replication("p2"),
     },
     "06-bad-env": { "db.env": "VOLUME_NAME=vol\nEVIL=$(touch /x)\n", "my.cnf": cnf(150), "users.sql": usersSql, "replication.sql": replication("p2") },
+    "07-tls-no-key": { "db.env": renderDbEnv({ volumeName: "vol" }), "my.cnf": cnf(150, true), "users.sql": usersSql, "replication.sql": replication("p2"), ...tlsFiles(), "server-key.pem": "" },
+    "08-tls": { "db.env": renderDbEnv({ volumeName: "vol" }), "my.cnf": cnf(150, true), "users.sql": usersSql, "replication.sql": replication("p2"), ...tlsFiles() },
+    "09-tls-renewed": { "db.env": renderDbEnv({ volumeName: "vol" }), "my.cnf": cnf(150, true), "users.sql": usersSql, "replication.sql": replication("p2"), ...tlsFiles() },
   };
   const read = (step: string, ext: string): string => readFileSync(path.join(work, "out", `${step}.${ext}`), "utf8");
   /** key=value lines the sandbox dumps after each step (and as "00" before the first). */
@@ -253,5 +268,24 @@ describe("wire-db.sh end to end in a sandbox (mount + network namespace, real ma
     const r = result("06-bad-env");
     assert.equal(r.rc, 1);
     assert.match(r.stderr, /unknown key 'EVIL'/);
+  });
+
+  test("TLS: a missing key fails before the config is installed; with the files MariaDB restarts serving TLS; renewed files load without a restart", () => {
+    const missing = result("07-tls-no-key");
+    assert.equal(missing.rc, 1);
+    assert.match(missing.stderr, /TLS file \/etc\/dns-rr-ha\/db\/server-key\.pem, which is missing or empty/);
+    assert.equal(missing.state.cnf_installed, "no", "the running config stays");
+    assert.equal(missing.state.have_ssl, "DISABLED");
+    const on = result("08-tls");
+    assert.equal(on.rc, 0, on.stderr);
+    assert.ok(on.systemctl.includes("restart mariadb"), on.systemctl.join("; "));
+    assert.equal(on.state.have_ssl, "YES");
+    assert.equal(on.state.require_secure_transport, "ON");
+    assert.match(on.stderr, /TLS loaded/);
+    const renewed = result("09-tls-renewed");
+    assert.equal(renewed.rc, 0, renewed.stderr);
+    assert.ok(!renewed.systemctl.some((c) => /(start|stop) mariadb/.test(c)), renewed.systemctl.join("; "));
+    assert.equal(renewed.state.pid, on.state.pid);
+    assert.equal(renewed.state.have_ssl, "YES");
   });
 });

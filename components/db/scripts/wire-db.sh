@@ -103,6 +103,19 @@ fi
 
 restart_needed=0
 
+# TLS: every file the new my.cnf names must be there and the key readable by
+# mysql, or MariaDB would come up without TLS and (require_secure_transport)
+# refuse every peer. Checked before installing it, so a failed run leaves the
+# running config in place and the next run still sees the change.
+tls_files=$(awk -F' *= *' '$1 ~ /^ssl_(ca|cert|key)$/ { print $2 }' "$CONF_DIR/my.cnf")
+for f in $tls_files; do
+  [[ -s $f ]] || die "my.cnf names TLS file $f, which is missing or empty"
+done
+key_file=$(awk -F' *= *' '$1 == "ssl_key" { print $2 }' "$CONF_DIR/my.cnf" | tail -n 1)
+if [[ -n $key_file ]] && ! runuser -u mysql -- test -r "$key_file"; then
+  die "the mysql user cannot read the TLS key $key_file"
+fi
+
 # 3. Config. The error log directory must exist (Debian logs to journald and
 #    may not have created it); its owner/mode follow Debian's convention.
 if ! cmp -s "$CONF_DIR/my.cnf" "$CNF_TARGET"; then
@@ -113,17 +126,6 @@ fi
 log_error=$(awk -F' *= *' '$1 == "log_error" { print $2 }' "$CNF_TARGET" | tail -n 1)
 if [[ -n $log_error ]]; then
   install -d -o mysql -g adm -m 2750 "$(dirname "$log_error")"
-fi
-
-# TLS: every file my.cnf names must be there and the key readable by mysql, or
-# MariaDB would come up without TLS and (require_secure_transport) refuse every peer.
-tls_files=$(awk -F' *= *' '$1 ~ /^ssl_(ca|cert|key)$/ { print $2 }' "$CNF_TARGET")
-for f in $tls_files; do
-  [[ -s $f ]] || die "my.cnf names TLS file $f, which is missing or empty"
-done
-key_file=$(awk -F' *= *' '$1 == "ssl_key" { print $2 }' "$CNF_TARGET" | tail -n 1)
-if [[ -n $key_file ]] && ! runuser -u mysql -- test -r "$key_file"; then
-  die "the mysql user cannot read the TLS key $key_file"
 fi
 
 dropin_content="# Managed by dns-rr-ha wire-db.sh: never start MariaDB without its volume.

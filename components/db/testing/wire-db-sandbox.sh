@@ -81,7 +81,8 @@ state() {
   echo "pid=$(cat /run/mysqld/stub.pid 2>/dev/null || echo none)"
   mariadb -N -B -e "SELECT CONCAT('datadir=', @@datadir), CONCAT('port=', @@port),
     CONCAT('max_connections=', @@max_connections),
-    CONCAT('binlog_expire_logs_seconds=', @@binlog_expire_logs_seconds)" 2>/dev/null | tr '\t' '\n' || echo "down=1"
+    CONCAT('binlog_expire_logs_seconds=', @@binlog_expire_logs_seconds),
+    CONCAT('have_ssl=', @@have_ssl), CONCAT('require_secure_transport=', @@require_secure_transport)" 2>/dev/null | tr '\t' '\n' || echo "down=1"
   echo "connections=$(mariadb -N -B -e 'SHOW ALL SLAVES STATUS' 2>/dev/null | cut -f1 | sort | paste -sd, -)"
   echo "accounts=$(mariadb -N -B -e "SELECT CONCAT(User, '@', Host) FROM mysql.global_priv WHERE User IN ('repl', 'app') ORDER BY 1" 2>/dev/null | paste -sd, -)"
   echo "sql_modes=$(stat -c %a /etc/dns-rr-ha/db/users.sql /etc/dns-rr-ha/db/replication.sql | paste -sd, -)"
