@@ -14,41 +14,71 @@ import { ackedKeys } from "../report/records";
 import { overallStats, percentile } from "../report/stats";
 import { buildTimeline, loadSeries, Marker, Series } from "../report/timeline";
 import { BenchContext, ScenarioOutcome } from "../scenario";
-import { checksums, dbNodes, heartbeatLagMs, keysPresent, replicationHealth, setSemisync, waitReplicationHealthy } from "./labDb";
+import { checksums, dbNodes, keysPresent, replicationHealth, setSemisync, sql, waitReplicationHealthy } from "./labDb";
 import { writeThroughEntryPoints } from "./writeLoad";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Samples every node's heartbeat lag once a second until `stop` resolves. */
-async function sampleLag(state: LabState, started: number, stop: Promise<unknown>): Promise<Record<string, (number | null)[]>> {
+/**
+ * Replication lag, per heartbeat: on each node one client session asks every 50 ms which peer
+ * heartbeats the node holds and how old they are on the server's clock; a heartbeat's lag is its
+ * age when it is first seen (so the 1 s heartbeat period is not counted; the error is at most the
+ * 50 ms poll). Per second: the largest lag of the heartbeats first seen in that second. A node
+ * that dies stops its session; its series then has a gap.
+ */
+async function sampleLag(state: LabState, started: number, stop: Promise<unknown>): Promise<{ series: Record<string, (number | null)[]>; lags: number[] }> {
     const series: Record<string, (number | null)[]> = {};
-    let done = false;
-    void stop.then(() => (done = true), () => (done = true));
-    while (!done) {
-        const second = Math.floor((Date.now() - started) / 1000);
-        for (const d of dbNodes(state)) {
-            let lags: Record<string, number> = {};
-            try {
-                lags = heartbeatLagMs(state, d.name);
-            } catch {
-                // A node that is down has no view; its series gets a gap.
+    const lags: number[] = [];
+    const polls = 20 * 600;
+    const query = "SELECT host, ts, TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM dns_rr_ha.heartbeat WHERE server_id <> @@server_id; DO SLEEP(0.05);\n";
+    const sessions = dbNodes(state).map((d) => {
+        const seen = new Set<string>();
+        let first = true;
+        let firstRound = Date.now();
+        const p = spawn("nsenter", ["--target", String(d.leaderPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--", "mariadb", "--batch", "--skip-column-names", "--unbuffered"], { stdio: ["pipe", "pipe", "ignore"], detached: true });
+        p.stdin.on("error", () => undefined);
+        p.stdin.end(query.repeat(polls));
+        let rest = "";
+        p.stdout.on("data", (c: Buffer) => {
+            const lines = (rest + c.toString()).split("\n");
+            rest = lines.pop() ?? "";
+            // Rows there before the first poll were written before we looked: their age is no lag.
+            if (first && Date.now() - firstRound > 100) first = false;
+            for (const line of lines) {
+                const [peer, ts, us] = line.split("\t");
+                if (!peer || !ts || us === undefined) continue;
+                const id = `${peer}|${ts}`;
+                if (seen.has(id)) continue;
+                seen.add(id);
+                if (first) continue;
+                const second = Math.floor((Date.now() - started) / 1000);
+                const values = (series[`lag ${peer}→${d.name}`] ??= []);
+                const ms = Number(us) / 1000;
+                lags.push(ms);
+                values[second] = Math.max(values[second] ?? 0, ms);
             }
-            for (const [peer, ms] of Object.entries(lags)) {
-                const key = `lag ${peer}→${d.name}`;
-                (series[key] ??= [])[second] = ms;
-            }
-        }
-        await sleep(1000 - ((Date.now() - started) % 1000));
-    }
-    return series;
+        });
+        firstRound = Date.now();
+        return new Promise<void>((resolve) => {
+            p.on("close", () => resolve());
+            // nsenter forks the client (a new PID namespace needs a child): signal the whole group.
+            const end = () => {
+                try {
+                    process.kill(-p.pid!, "SIGTERM");
+                } catch {
+                    // Already gone.
+                }
+            };
+            stop.then(end, end);
+        });
+    });
+    await stop.catch(() => undefined);
+    await Promise.all(sessions);
+    return { series, lags: lags.sort((a, b) => a - b) };
 }
 
 function lagSeries(lag: Record<string, (number | null)[]>, seconds: number): Series[] {
     return Object.entries(lag).map(([name, values]) => ({ name, unit: "ms", axis: "right", values: Array.from({ length: seconds }, (_, i) => values[i] ?? null) }));
-}
-
-function allLag(lag: Record<string, (number | null)[]>): number[] {
-    return Object.values(lag).flat().filter((v): v is number => typeof v === "number").sort((a, b) => a - b);
 }
 
 /** Waits until both nodes hold the same checksums (replication has drained); returns them. */
@@ -110,7 +140,6 @@ export async function masterKill(ctx: BenchContext, state: LabState, mode: "semi
         };
         const seconds = Math.ceil(Math.max(durationSec, restartedAt));
         const markers: Marker[] = [{ t: killAt, label: `SIGKILL ${victim!.name} (${mode})` }, { t: restartedAt, label: `${victim!.name} restarted` }];
-        const lagSorted = allLag(lagValues);
         return {
             facts,
             outcome: {
@@ -124,12 +153,11 @@ export async function masterKill(ctx: BenchContext, state: LabState, mode: "semi
                         { name: "writes refused or failed during the failover", unit: "writes", a: { label: "app", value: facts.failed } },
                         { name: "restart to replication healthy", unit: "ms", a: { label: victim!.name, value: catchUpMs } },
                         { name: "checksums equal after catch-up", unit: "1 = yes", a: { label: "all nodes", value: sums.equal ? 1 : 0 } },
-                        { name: "replication lag p50", unit: "ms", a: { label: "heartbeat age", value: percentile(lagSorted, 50) } },
                     ],
                     loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
                     markers,
                 },
-                timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues, seconds)], markers),
+                timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues.series, seconds)], markers),
             },
         };
     } finally {
@@ -195,9 +223,52 @@ export async function partitionHeal(ctx: BenchContext, state: LabState, partitio
                 loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
                 markers,
             },
-            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues, seconds)], markers),
+            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues.series, seconds)], markers),
         },
     };
+}
+
+export interface CommitLatencyFacts {
+    readonly semisyncMs: number;
+    readonly asyncMs: number;
+    readonly commits: number;
+}
+
+/** Mean time of one autocommit INSERT on a node, from one client session (no client start-up in it). */
+function meanCommitMs(state: LabState, host: string, commits: number): number {
+    const inserts = Array.from({ length: commits }, () => "INSERT INTO dns_rr_ha.commit_probe (at) VALUES (NOW(6));").join(" ");
+    const [us] = sql(state, host, `CREATE TABLE IF NOT EXISTS dns_rr_ha.commit_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, at TIMESTAMP(6) NOT NULL); SET @t = NOW(6); ${inserts} SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6))`);
+    return Number(us) / 1000 / commits;
+}
+
+/**
+ * What semisync costs a commit: the same autocommit INSERTs on one master with semisync on and
+ * then off, back to back in one run (each semisync commit waits for the peer region's ack).
+ */
+export async function commitLatency(_ctx: BenchContext, state: LabState, commits: number): Promise<{ outcome: ScenarioOutcome; facts: CommitLatencyFacts }> {
+    const node = dbNodes(state).find((d) => d.region === state.entryPoints[0]!.region)!;
+    await waitReplicationHealthy(state, 60_000);
+    try {
+        setSemisync(state, true);
+        const semisyncMs = meanCommitMs(state, node.name, commits);
+        setSemisync(state, false);
+        const asyncMs = meanCommitMs(state, node.name, commits);
+        const facts: CommitLatencyFacts = { semisyncMs, asyncMs, commits };
+        return {
+            facts,
+            outcome: {
+                report: {
+                    name: "what semisync costs a commit",
+                    description: `${commits} autocommit single-row INSERTs from one session on ${node.name}, with rpl_semi_sync_master_enabled ON, then OFF (40 ms one way to the peer region).`,
+                    figures: [{ name: "mean commit time", unit: "ms", a: { label: "semisync", value: semisyncMs }, b: { label: "async", value: asyncMs } }],
+                    loads: [],
+                },
+                timeline: buildTimeline(1, []),
+            },
+        };
+    } finally {
+        setSemisync(state, true);
+    }
 }
 
 export interface LagFacts {
@@ -213,15 +284,15 @@ export async function steadyLag(ctx: BenchContext, state: LabState, durationSec:
     const load = writeThroughEntryPoints(ctx, state, "steady", ctx.rate, durationSec);
     const lag = sampleLag(state, started, load);
     const writes = await load;
-    const values = allLag(await lag);
-    const facts: LagFacts = { p50: percentile(values, 50), p99: percentile(values, 99), samples: values.length };
+    const { series, lags } = await lag;
+    const facts: LagFacts = { p50: percentile(lags, 50), p99: percentile(lags, 99), samples: lags.length };
     const seconds = Math.ceil(durationSec);
     return {
         facts,
         outcome: {
             report: {
                 name: "replication lag under steady writes",
-                description: `Writes at ${ctx.rate}/s through both entry points for ${durationSec} s, 40 ms one way between the regions. Lag = age of each peer's heartbeat row (written every second), sampled every second on every node; a fresh heartbeat is up to 1 s old by construction.`,
+                description: `Writes at ${ctx.rate}/s through both entry points for ${durationSec} s, 40 ms one way between the regions. Lag = how old each peer heartbeat (written every second) is, on the server's clock, when a node is first seen holding it; one client session per node polls every 50 ms.`,
                 figures: [
                     { name: "replication lag p50", unit: "ms", a: { label: "heartbeat age", value: facts.p50 } },
                     { name: "replication lag p99", unit: "ms", a: { label: "heartbeat age", value: facts.p99 } },
@@ -229,7 +300,7 @@ export async function steadyLag(ctx: BenchContext, state: LabState, durationSec:
                 ],
                 loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
             },
-            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(await lag, seconds)]),
+            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(series, seconds)]),
         },
     };
 }

@@ -60,12 +60,3 @@ export async function waitReplicationHealthy(state: LabState, timeoutMs: number)
 export function setSemisync(state: LabState, on: boolean): void {
     for (const d of dbNodes(state)) sql(state, d.name, `SET GLOBAL rpl_semi_sync_master_enabled = ${on ? "ON" : "OFF"}`);
 }
-
-/** Age of each peer's heartbeat row on `host`, in ms: the replication lag end to end. */
-export function heartbeatLagMs(state: LabState, host: string): Record<string, number> {
-    const rows = sql(state, host, "SELECT host, TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM dns_rr_ha.heartbeat WHERE server_id <> @@server_id");
-    return Object.fromEntries(rows.map((l) => {
-        const [peer, us] = l.split("\t");
-        return [peer!, Number(us) / 1000];
-    }));
-}

@@ -4,12 +4,13 @@
  */
 import { LabState } from "../../lab/labState";
 import { Scenario } from "../scenario";
-import { lbCost, masterKill, memcachedKill, partitionHeal, steadyLag } from "./dataScenarios";
+import { commitLatency, lbCost, masterKill, memcachedKill, partitionHeal, steadyLag } from "./dataScenarios";
 
 export function labScenarios(state: LabState): Scenario[] {
     return [
         // /healthz is cheap: ten times the write rate shows the hop's latency without saturating.
         { name: "LB cost", run: async (ctx) => (await lbCost({ ...ctx, rate: ctx.rate * 10 }, state, Math.min(ctx.durationSec, 15))).outcome },
+        { name: "commit latency", run: async (ctx) => (await commitLatency(ctx, state, 50)).outcome },
         { name: "steady lag", run: async (ctx) => (await steadyLag(ctx, state, ctx.durationSec)).outcome },
         { name: "master kill, semisync", run: async (ctx) => (await masterKill(ctx, state, "semisync", ctx.durationSec, ctx.durationSec / 3)).outcome },
         { name: "master kill, async", run: async (ctx) => (await masterKill(ctx, state, "async", ctx.durationSec, ctx.durationSec / 3)).outcome },
