@@ -11,7 +11,7 @@ import { LabState } from "./labState";
 import { figure, labDownAndCheck, labUp } from "./testing/e2eSupport";
 import { runLoadgen } from "../bench/loadgen/client";
 import { BenchContext } from "../bench/scenario";
-import { commitLatency, lbCost, masterKill, memcachedKill, partitionHeal, steadyLag } from "../bench/lab/dataScenarios";
+import { commitLatency, lbCost, masterKill, memcachedKill, partitionHeal, steadyLag, uploads } from "../bench/lab/dataScenarios";
 
 describe("nothing lost under faults, in the lab", { timeout: 1_800_000 }, () => {
     let state: LabState;
@@ -73,6 +73,13 @@ describe("nothing lost under faults, in the lab", { timeout: 1_800_000 }, () => 
         figure(`memcached killed under ${facts.sessions} sessions x ${facts.requests / facts.sessions} views: ${facts.lost} sessions lost, ${facts.failedRequests} page views failed`);
         assert.equal(facts.failedRequests, 0);
         assert.equal(facts.lost, 0);
+    });
+
+    test("uploads reach every app server within a bound; a server down during an upload gets it after it returns", async () => {
+        const { facts } = await uploads(ctx, state);
+        figure(`uploads: on every other app server after ${facts.propagationMs} ms (${Object.entries(facts.perServerMs).map(([h, ms]) => `${h} ${ms} ms`).join(", ")}); a server blackholed during the upload had it ${facts.afterReturnMs} ms after its return`);
+        assert.ok(facts.propagationMs <= 10_000, `propagation ${facts.propagationMs} ms; bound 10 s`);
+        assert.ok(facts.afterReturnMs <= 120_000, `after return ${facts.afterReturnMs} ms; bound 120 s`);
     });
 
     test("what HAProxy costs: /healthz through the LB and straight to an app server, side by side", async () => {

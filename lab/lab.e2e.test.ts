@@ -6,6 +6,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import { LabState } from "./labState";
 import { LAB_PREFIX } from "./labPaths";
 import { blackhole, openFabric, reservedIpHolder, unblackhole } from "./net";
@@ -257,6 +258,34 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         spawnSync("sleep", ["0.5"]);
         assert.notEqual(inHost(state, cache.name, "systemctl show -p MainPID --value memcached").out.trim(), pidBefore, "the old memcached is gone");
         inHost(state, cache.name, "systemctl restart memcached");
+    });
+
+    test("no secret in any droplet's user-data or journal, in the lab's logs, or in `status --json`", () => {
+        const read = (host: string, cmd: string) => inHost(state, host, cmd).out;
+        const app = state.hosts.find((h) => h.role === "app")!;
+        const db = state.hosts.find((h) => h.role === "db")!;
+        const secrets = new Map<string, string>();
+        secrets.set("DO API token", fs.readFileSync(state.doApiTokenFile, "utf8").trim());
+        secrets.set("app DB password", /^DB_PASSWORD=(.+)$/m.exec(read(app.name, "cat /etc/dns-rr-ha/app.env"))![1]!.replace(/^'|'$/g, ""));
+        for (const [, pw] of read(db.name, "cat /etc/dns-rr-ha/db/users.sql").matchAll(/IDENTIFIED BY '([^']+)'/g)) secrets.set(`DB user password ${pw!.slice(0, 3)}…`, pw!);
+        // One line from the middle of each private key: enough to spot it, never a PEM header.
+        const keyLine = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1]!;
+        secrets.set("DB TLS key", keyLine(read(db.name, "cat /etc/mysql/dns-rr-ha-tls/server-key.pem")));
+        secrets.set("deploy key", keyLine(fs.readFileSync(`${state.labDir}/keys/deploy`, "utf8")));
+        for (const [what, value] of secrets) assert.ok(value.length >= 12, `${what} looks too short to search for: ${value.length} characters`);
+
+        const places: [string, string][] = [["status --json", cli("status", "--json").out]];
+        for (const h of state.hosts) {
+            places.push([`${h.name} user-data`, read(h.name, "cat /var/lib/cloud/instance/user-data.txt")]);
+            places.push([`${h.name} journal`, read(h.name, "journalctl --no-pager -o cat -q")]);
+        }
+        const logs = spawnSync("sh", ["-c", `find ${state.labDir} /run/drr-lab -path ${state.labDir}/volumes -prune -o -path '*/merged' -prune -o -path '*/upper' -prune -o -type f \\( -name '*.log' -o -name '*.jsonl' \\) -print`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+        assert.ok(logs.length >= 10, `lab logs found: ${logs.join(", ")}`);
+        for (const f of logs) places.push([f, fs.readFileSync(f, "utf8")]);
+        for (const [where, text] of places) {
+            for (const [what, value] of secrets) assert.ok(!text.includes(value), `${what} appears in ${where}`);
+        }
+        figure(`secrets: ${secrets.size} secrets searched in ${places.length} places (user-data and journal of ${state.hosts.length} droplets, ${logs.length} lab log files, status --json): none found`);
     });
 
     test("8. `up` again on a running lab is safe: the site serves again afterwards", () => {

@@ -3,11 +3,14 @@
  * timeline and the facts a test asserts on: acknowledged writes lost when a master dies, replication
  * after a partition, lag under load, sessions when memcached dies, and what the LB hop costs.
  */
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LabState } from "../../lab/labState";
 import { LAB_PREFIX } from "../../lab/labPaths";
-import { fabricState, heal, openFabric, partition } from "../../lab/net";
+import { blackhole, fabricState, heal, openFabric, partition, unblackhole } from "../../lab/net";
 import { inHost } from "../../lab/testing/labClient";
 import { sideBySide } from "../figures";
 import { ackedKeys } from "../report/records";
@@ -406,4 +409,81 @@ export async function memcachedKill(_ctx: BenchContext, state: LabState, session
     } finally {
         inHost(state, victim.name, "systemctl start memcached");
     }
+}
+
+export interface UploadFacts {
+    /** Slowest time until a file uploaded on one app server was on every other one, ms. */
+    readonly propagationMs: number;
+    /** Per server, ms. */
+    readonly perServerMs: Record<string, number>;
+    /** Time from the down server's return until it held the file uploaded while it was down, ms. */
+    readonly afterReturnMs: number;
+}
+
+const UPLOADS = "/var/www/dns-rr-ha/shared/uploads";
+
+async function waitForFile(state: LabState, host: string, name: string, timeoutMs: number): Promise<number> {
+    const t = Date.now();
+    while (inHost(state, host, `test -f ${UPLOADS}/${name}`).code !== 0) {
+        if (Date.now() - t > timeoutMs) throw new Error(`${name} did not reach ${host} within ${timeoutMs} ms`);
+        await sleep(100);
+    }
+    return Date.now() - t;
+}
+
+/**
+ * A file uploaded on one app server reaches all the others (lsyncd), and a server that was down
+ * during the upload gets it once it is back. Uploads go straight to one app server's upload.php
+ * from an LB's host (app servers only accept LBs).
+ */
+export async function uploads(_ctx: BenchContext, state: LabState): Promise<{ outcome: ScenarioOutcome; facts: UploadFacts }> {
+    const apps = state.hosts.filter((h) => h.role === "app");
+    const origin = apps[0]!;
+    const lb = state.hosts.find((h) => h.role === "lb" && h.region === origin.region)!;
+    const netns = path.basename(lb.netns);
+    const post = (name: string) => {
+        const local = path.join(os.tmpdir(), name);
+        fs.writeFileSync(local, crypto.randomBytes(64 * 1024));
+        try {
+            const r = spawnSync("ip", ["netns", "exec", netns, "curl", "-s", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Host: ${state.siteName}`, "-F", `file=@${local}`, `http://${origin.privateIpv4}/upload.php`], { encoding: "utf8" });
+            if (r.stdout.trim() !== "201") throw new Error(`upload of ${name} to ${origin.name} answered ${r.stdout} ${r.stderr}`);
+        } finally {
+            fs.rmSync(local, { force: true });
+        }
+    };
+    const stamp = Date.now().toString(36);
+    const first = `bench-${stamp}-a.bin`;
+    post(first);
+    const perServer = Object.fromEntries(await Promise.all(apps.filter((a) => a !== origin).map(async (a) => [a.name, await waitForFile(state, a.name, first, 60_000)] as const)));
+    const propagationMs = Math.max(...Object.values(perServer));
+
+    const fabric = openFabric(LAB_PREFIX);
+    const down = apps.find((a) => a !== origin && a.region !== origin.region) ?? apps[1]!;
+    const second = `bench-${stamp}-b.bin`;
+    await blackhole(fabric, down.name);
+    try {
+        post(second);
+        await waitForFile(state, apps.find((a) => a !== origin && a !== down)!.name, second, 60_000);
+        if (inHost(state, down.name, `test -f ${UPLOADS}/${second}`).code === 0) throw new Error(`${down.name} got ${second} while blackholed: the fault did not hold`);
+        await sleep(5000);
+    } finally {
+        await unblackhole(fabric, down.name);
+    }
+    const afterReturnMs = await waitForFile(state, down.name, second, 180_000);
+    const facts: UploadFacts = { propagationMs, perServerMs: perServer, afterReturnMs };
+    return {
+        facts,
+        outcome: {
+            report: {
+                name: "uploads across app servers",
+                description: `A 64 KiB file POSTed to ${origin.name}'s upload.php; the time until every other app server holds it (lsyncd, delay 1 s). Then ${down.name} is blackholed, a second file uploaded, ${down.name} brought back after 5 s: the time until it holds the file.`,
+                figures: [
+                    { name: "upload on every app server", unit: "ms", a: { label: "slowest peer", value: propagationMs } },
+                    { name: "upload on a server that was down, after its return", unit: "ms", a: { label: down.name, value: afterReturnMs } },
+                ],
+                loads: [],
+            },
+            timeline: buildTimeline(1, []),
+        },
+    };
 }

@@ -4,7 +4,7 @@
  */
 import { LabState } from "../../lab/labState";
 import { Scenario } from "../scenario";
-import { commitLatency, lbCost, masterKill, memcachedKill, partitionHeal, steadyLag } from "./dataScenarios";
+import { commitLatency, lbCost, masterKill, memcachedKill, partitionHeal, steadyLag, uploads } from "./dataScenarios";
 
 export function labScenarios(state: LabState): Scenario[] {
     return [
@@ -16,6 +16,7 @@ export function labScenarios(state: LabState): Scenario[] {
         { name: "master kill, async", run: async (ctx) => (await masterKill(ctx, state, "async", ctx.durationSec, ctx.durationSec / 3)).outcome },
         // The 30 s partition; the load runs 6 s longer around it.
         { name: "partition", run: async (ctx) => (await partitionHeal(ctx, state, Math.max(10, Math.min(30, ctx.durationSec)))).outcome },
+        { name: "uploads", run: async (ctx) => (await uploads(ctx, state)).outcome },
         { name: "memcached kill", run: async (ctx) => (await memcachedKill(ctx, state, 6, Math.max(10, Math.round(ctx.durationSec / 2)))).outcome },
     ];
 }
