@@ -445,7 +445,7 @@ export async function uploads(_ctx: BenchContext, state: LabState): Promise<{ ou
         const local = path.join(os.tmpdir(), name);
         fs.writeFileSync(local, crypto.randomBytes(64 * 1024));
         try {
-            const r = spawnSync("ip", ["netns", "exec", netns, "curl", "-s", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Host: ${state.siteName}`, "-F", `file=@${local}`, `http://${origin.privateIpv4}/upload.php`], { encoding: "utf8" });
+            const r = spawnSync("ip", ["netns", "exec", netns, "curl", "-s", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Host: ${state.siteName}`, "-F", `file=@${local}`, `http://${origin.privateIpv4}/upload.php?format=json`], { encoding: "utf8" });
             if (r.stdout.trim() !== "201") throw new Error(`upload of ${name} to ${origin.name} answered ${r.stdout} ${r.stderr}`);
         } finally {
             fs.rmSync(local, { force: true });
