@@ -8,6 +8,7 @@ import { parseArgs } from "util";
 import { labDown } from "../lab/down";
 import { readLabState } from "../lab/labState";
 import { labUp } from "../lab/up";
+import { preflight } from "../lab/preflight";
 import { proxyCost } from "./demo/proxyCost";
 import { labScenarios } from "./lab/labScenarios";
 import { stallWrites } from "./demo/stallWrites";
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     let scenarios: Scenario[] = [proxyCost, stallWrites];
     let broughtUp = false;
     if (!values.demo) {
+        // The LB scenario measures capacity with Debian's wrk; the lab's own tools come along.
+        preflight(log, { wrk: "wrk" });
         let state = readLabState();
         if (!state) {
             log("no lab is up: bringing it up (npm run lab)");

@@ -13,13 +13,14 @@ function has(cmd: string): boolean {
 }
 
 /**
- * The lab needs Linux, root, and a few Debian packages. Missing packages are installed with
- * apt-get when possible (daemons kept from starting on the host), or named with the command.
+ * The lab needs Linux, root, and a few Debian packages (plus `extra` commands -> packages, e.g. the
+ * bench's wrk). Missing packages are installed with apt-get when possible (daemons kept from
+ * starting on the host), or named with the command.
  */
-export function preflight(log: (line: string) => void): void {
+export function preflight(log: (line: string) => void, extra: Readonly<Record<string, string>> = {}): void {
     if (process.platform !== "linux") throw new Error(`the lab runs on Linux only (this is ${process.platform}): it uses network namespaces and systemd-nspawn`);
     if (process.getuid?.() !== 0) throw new Error("the lab needs root (network namespaces, nftables, containers): run it as root, e.g. `sudo npm run lab`");
-    const missing = [...new Set(Object.entries(COMMANDS).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
+    const missing = [...new Set(Object.entries({ ...COMMANDS, ...extra }).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
     if (missing.length === 0) return;
     if (!has("apt-get")) throw new Error(`missing packages: ${missing.join(" ")}; install them with your package manager`);
     log(`installing the lab's Debian packages: ${missing.join(" ")}`);
