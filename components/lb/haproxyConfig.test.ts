@@ -11,7 +11,7 @@ import {
   type HaproxyServer,
   type HaproxySettings,
 } from "./haproxyConfig";
-import { freePort, httpRequest, makeTempDir, run, startServer, waitFor, type TestServer } from "./testHelpers";
+import { configSection as section, freePort, httpRequest, makeTempDir, run, startServer, waitFor, type TestServer } from "./testHelpers";
 
 const tmp = makeTempDir("lb-haproxy-test");
 after(() => tmp.cleanup());
@@ -38,16 +38,6 @@ const threeRegions = appServersForRegion("ams3", [
   { name: "web-fra1-2", address: "10.120.0.12", port: 80, region: "fra1" },
   { name: "web-nyc3-2", address: "10.130.0.12", port: 80, region: "nyc3" },
 ]);
-
-/** Lines of the section starting with `header` (e.g. "backend app"). */
-function section(cfg: string, header: string): string[] {
-  const lines = cfg.split("\n");
-  const start = lines.indexOf(header);
-  assert.notEqual(start, -1, `section ${header} missing`);
-  const rest = lines.slice(start + 1);
-  const end = rest.findIndex((l) => /^\S/.test(l));
-  return (end === -1 ? rest : rest.slice(0, end)).map((l) => l.trim()).filter((l) => l !== "");
-}
 
 describe("renderHaproxyConfig passes haproxy -c", () => {
   test("one local server", async () => {

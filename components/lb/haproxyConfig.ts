@@ -16,6 +16,13 @@ import {
   assertPort,
   fail,
 } from "./validate";
+import {
+  haproxyTlsBindLines,
+  haproxyTlsFrontendRuleLines,
+  haproxyTlsGlobalLines,
+  validateHaproxyTls,
+  type HaproxyTlsSettings,
+} from "./haproxyTls";
 
 /** One app server (nginx + PHP-FPM) as seen by HAProxy. */
 export interface HaproxyServer {
@@ -95,6 +102,12 @@ export interface HaproxySettings {
   readonly chroot?: string | null;
   /** Path of the admin runtime socket; `null` disables. */
   readonly adminSocket?: string | null;
+  /**
+   * HTTPS on the public frontend (see haproxyTls.ts): TLS with Mozilla's
+   * intermediate profile, HTTP -> HTTPS redirect except /lb-health, HSTS.
+   * Absent: plain HTTP only, and the config is exactly as without TLS support.
+   */
+  readonly tls?: HaproxyTlsSettings;
 }
 
 /** Default values of the optional {@link HaproxySettings} fields. */
@@ -184,6 +197,7 @@ export function validateHaproxySettings(s: HaproxySettings): void {
   }
   if (s.chroot) assertAbsolutePath(`${f}.chroot`, s.chroot);
   if (s.adminSocket) assertAbsolutePath(`${f}.adminSocket`, s.adminSocket);
+  if (s.tls !== undefined) validateHaproxyTls(`${f}.tls`, s.tls, { httpPort, statsPort });
 
   if (!Array.isArray(s.servers) || s.servers.length === 0) fail(`${f}.servers`, "must list at least one app server");
   const seen = new Set<string>();
@@ -228,6 +242,7 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     ...(chroot ? [`    chroot ${chroot}`] : []),
     ...(runAs ? [`    user ${runAs.user}`, `    group ${runAs.group}`] : []),
     ...(adminSocket ? [`    stats socket ${adminSocket} mode 660 level admin`, "    stats timeout 30s"] : []),
+    ...(s.tls ? haproxyTlsGlobalLines(s.tls) : []),
     "",
     "defaults",
     "    mode http",
@@ -247,11 +262,13 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     "frontend public",
     `    bind ${bind}:${httpPort}`,
     ...(s.ipv6 ? [`    bind :::${httpPort} v6only`] : []),
+    ...(s.tls ? haproxyTlsBindLines(s.tls, bind, s.ipv6 === true) : []),
     `    maxconn ${maxconn}`,
     // Answered by HAProxy itself: DNS health probes and keepalived's check
     // use it, so it must go 503 when this LB cannot reach any app server.
     `    monitor-uri ${LB_HEALTH_URI}`,
     `    ${nbsrvFail}`,
+    ...(s.tls ? haproxyTlsFrontendRuleLines(s.tls, [LB_HEALTH_URI]) : []),
     // This LB is the edge: client-supplied forwarding headers are lies.
     "    http-request del-header X-Forwarded-For",
     "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",

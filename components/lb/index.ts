@@ -12,6 +12,8 @@ export {
   LB_HEALTH_URI,
 } from "./haproxyConfig";
 export type { HaproxySettings, HaproxyServer, HaproxyTimeouts, HaproxyHealthCheck, AppServerRef } from "./haproxyConfig";
+export { FFDHE2048_PEM, HAPROXY_TLS_DEFAULTS, MOZILLA_INTERMEDIATE } from "./haproxyTls";
+export type { HaproxyTlsSettings } from "./haproxyTls";
 export {
   renderKeepalivedConfig,
   validateKeepalivedSettings,

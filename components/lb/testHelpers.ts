@@ -135,3 +135,45 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A haproxy started by a test in the foreground (`-db`), stopped by its PID. */
+export interface TestHaproxy {
+  readonly pid: number;
+  /** What haproxy printed so far (stdout + stderr). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `haproxy -f cfgFile -db` and waits until `readyUrl` answers 200 (throws with haproxy's output otherwise). */
+export async function startHaproxy(cfgFile: string, readyUrl: string, timeoutMs = 5000): Promise<TestHaproxy> {
+  const child = spawn("haproxy", ["-f", cfgFile, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const handle: TestHaproxy = {
+    pid: child.pid as number,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, "SIGTERM");
+      await exited;
+    },
+  };
+  try {
+    await waitFor("haproxy up", async () => (await httpRequest(readyUrl)).status === 200, timeoutMs);
+  } catch (err) {
+    await handle.stop();
+    throw new Error(`${String(err)}; haproxy output:\n${output}`);
+  }
+  return handle;
+}
+
+/** Trimmed, non-empty lines of the config section starting with the line `header` (e.g. "backend app"); throws if absent. */
+export function configSection(cfg: string, header: string): string[] {
+  const lines = cfg.split("\n");
+  const start = lines.indexOf(header);
+  if (start === -1) throw new Error(`section ${header} missing`);
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => /^\S/.test(l));
+  return (end === -1 ? rest : rest.slice(0, end)).map((l) => l.trim()).filter((l) => l !== "");
+}
