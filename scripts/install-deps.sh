@@ -1,13 +1,13 @@
 #!/bin/bash
 # Debian packages the tests and the lab use: the real daemons whose configs we render
-# (checked with their own tools), the lab's container/network/DNS tooling, and Chromium.
+# (checked with their own tools), the lab's container/network/DNS tooling, Chromium, and pebble (the lab's ACME CA).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   haproxy keepalived nginx-light php-fpm php-memcached php-mysql php-cli mariadb-server mariadb-client memcached
   lsyncd rsync lua5.3 openssh-client openssh-server shellcheck cloud-init jq curl util-linux procps
   systemd-container debootstrap bind9 bind9-utils bind9-dnsutils nftables iproute2 conntrack ethtool iputils-ping netcat-openbsd
-  chromium libxml2-utils wrk
+  chromium libxml2-utils wrk pebble
 )
 missing=()
 for p in "${packages[@]}"; do
