@@ -4,6 +4,10 @@ import { runtime } from "@pulumi/pulumi";
 import { nthIpv4 } from "../../components/config/cidr";
 import { generateEd25519KeyPair, md5Fingerprint } from "./sshKeys";
 import { certRequest, type CertPolicy, generatePemKeyPair, locallySignedCert, selfSignedCert } from "./tlsCerts";
+import {
+    ACME_CERTIFICATE_SECRET_OUTPUTS, ACME_CERTIFICATE_TYPE, ACME_REGISTRATION_TYPE, type AcmeIssuer, acmeCertificateRequest, acmeCertificateState, acmeRegistrationState,
+    modelAcmeIssuer,
+} from "./acmeModel";
 
 /** Plain JSON-ish values as the mocks see them (secrets already unwrapped). */
 // The SDK types resource state as `any`; this keeps that contract without spreading `any` around.
@@ -31,6 +35,15 @@ export interface ModelPools {
 }
 
 export const DEFAULT_POOLS: ModelPools = { dropletPublic: "192.0.2.0/24", reserved: "198.51.100.0/24" };
+
+/** Side effects the lab plugs into the model. */
+export interface ModelHooks {
+    /**
+     * Issues acme:index/certificate:Certificate (the lab: DNS-01 against pebble, lab/acme).
+     * Default: a model CA signs it ({@link modelAcmeIssuer}).
+     */
+    readonly acmeIssuer?: AcmeIssuer;
+}
 
 /** How the SDK marks a serialized secret: { [specialSigKey]: specialSecretSig, value }. */
 const SIG_KEY = runtime.specialSigKey;
@@ -70,7 +83,11 @@ export class DigitalOceanModel {
     private readonly privateCount = new Map<string, number>();
     private readonly vpcRanges = new Map<string, string>();
 
-    constructor(private readonly pools: ModelPools = DEFAULT_POOLS) {}
+    private readonly acmeIssuer: AcmeIssuer;
+
+    constructor(private readonly pools: ModelPools = DEFAULT_POOLS, hooks: ModelHooks = {}) {
+        this.acmeIssuer = hooks.acmeIssuer ?? modelAcmeIssuer();
+    }
 
     /** Resources of one kind, in registration order. */
     public ofKind(kind: string): ModelResource[] {
@@ -95,6 +112,7 @@ export class DigitalOceanModel {
 
     /** Computes id and provider state for a resource; plain function of the inputs and the model's counters. */
     public create(type: string, name: string, rawInputs: State): { id: string; state: State } {
+        if (type === ACME_CERTIFICATE_TYPE) throw new Error(`${type} is issued asynchronously: use createAsync`);
         const kind = kindOf(type);
         const inputs: State = unwrapSecrets(rawInputs);
         const numericId = () => String(this.nextId++);
@@ -184,6 +202,10 @@ export class DigitalOceanModel {
                 state = { ...inputs, result: Array.from(crypto.randomBytes(length), (b) => alphabet[b % alphabet.length]).join("") };
                 break;
             }
+            case "Registration":
+                if (type !== ACME_REGISTRATION_TYPE) throw new Error(`the model does not implement ${type}`);
+                ({ id, state } = acmeRegistrationState(this.nextId++, inputs));
+                break;
             case "Command":
                 id = this.uuid();
                 state = { ...inputs, stdout: "", stderr: "" };
@@ -197,6 +219,25 @@ export class DigitalOceanModel {
         return { id, state: { ...state, ...rawInputs } };
     }
 
+    /**
+     * {@link create} for every type, plus acme:index/certificate:Certificate, whose certificate
+     * comes from the ACME issuer hook. Outputs the provider marks secret come back as secrets.
+     */
+    public async createAsync(type: string, name: string, rawInputs: State): Promise<{ id: string; state: State }> {
+        if (type !== ACME_CERTIFICATE_TYPE) return this.create(type, name, rawInputs);
+        const inputs: State = unwrapSecrets(rawInputs);
+        const request = acmeCertificateRequest(name, inputs);
+        const issued = await this.acmeIssuer(request);
+        const state: State = { ...inputs, ...acmeCertificateState(request, issued) };
+        const id = String(state.certificateUrl || `acme-cert-${state.certificateSerial}`);
+        this.resources.push({ kind: kindOf(type), type, name, id, inputs, state });
+        const wrapped: State = { ...state };
+        for (const key of ACME_CERTIFICATE_SECRET_OUTPUTS) {
+            if (wrapped[key] !== undefined) wrapped[key] = { [SIG_KEY]: SECRET_SIG, value: wrapped[key] };
+        }
+        return { id, state: { ...wrapped, ...rawInputs } };
+    }
+
     /** Mock of data-source calls the program makes. */
     public call(token: string, inputs: State): State {
         if (token === "digitalocean:index/getDomain:getDomain") {
@@ -208,7 +249,8 @@ export class DigitalOceanModel {
     /** Mocks for `pulumi.runtime.setMocks` backed by this model. */
     public mocks(): pulumi.runtime.Mocks {
         return {
-            newResource: (args: pulumi.runtime.MockResourceArgs) => this.create(args.type, args.name, args.inputs),
+            newResource: (args: pulumi.runtime.MockResourceArgs) =>
+                args.type === ACME_CERTIFICATE_TYPE ? this.createAsync(args.type, args.name, args.inputs) : this.create(args.type, args.name, args.inputs),
             call: (args: pulumi.runtime.MockCallArgs) => this.call(args.token, unwrapSecrets(args.inputs)),
         };
     }
