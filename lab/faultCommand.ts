@@ -31,6 +31,19 @@ export const ROLE_DAEMONS: Readonly<Record<string, readonly string[]>> = {
     witness: ["dns-rr-ha-dns-failover.service"],
 };
 
+/**
+ * SIGKILLs each unit's main process on a droplet, by PID: `systemctl kill` (all processes of the
+ * unit) fails on this host's cgroup v1 inside a container; systemd reaps the rest as on a droplet.
+ * With `keepDown` the unit is then stopped, so systemd's Restart= does not bring it back (a host
+ * that stays dead). Returns one line per unit: its old PID and Restart= policy.
+ */
+export function sigkillMainPids(state: LabState, host: string, units: readonly string[], keepDown = false): string {
+    const script = units.map((u) => `pid=$(systemctl show -p MainPID --value ${u}); if [ "$pid" -gt 0 ]; then kill -KILL "$pid" && echo "${u} pid $pid, Restart=$(systemctl show -p Restart --value ${u})"; else echo "${u} was not running"; fi${keepDown ? `; systemctl stop ${u}` : ""}`).join("; ");
+    const r = inHost(state, host, script);
+    if (r.code !== 0) throw new Error(`SIGKILL on ${host} failed: ${r.out}`);
+    return r.out.trim().split("\n").join("; ");
+}
+
 /** Parses `fault` arguments against the lab's hosts and regions; throws naming what is wrong. */
 export function parseFault(args: readonly string[], hosts: readonly string[], regions: readonly string[]): Fault {
     const [kind, a, b, c] = args;
@@ -70,12 +83,7 @@ export async function applyFault(state: LabState, fault: Fault): Promise<string>
             const h = state.hosts.find((x) => x.name === fault.host)!;
             const units = ROLE_DAEMONS[h.role] ?? [];
             if (units.length === 0) throw new Error(`fault kill: no daemon known for role ${h.role}`);
-            // The main process, by PID: `systemctl kill` (all processes of the unit) fails on this
-            // host's cgroup v1 inside a container; systemd reaps the rest as on a droplet.
-            const script = units.map((u) => `pid=$(systemctl show -p MainPID --value ${u}); if [ "$pid" -gt 0 ]; then kill -KILL "$pid" && echo "${u} pid $pid, Restart=$(systemctl show -p Restart --value ${u})"; else echo "${u} was not running"; fi`).join("; ");
-            const r = inHost(state, h.name, script);
-            if (r.code !== 0) throw new Error(`fault kill on ${h.name} failed: ${r.out}`);
-            return `SIGKILL sent on ${h.name}: ${r.out.trim().split("\n").join("; ")}`;
+            return `SIGKILL sent on ${h.name}: ${sigkillMainPids(state, h.name, units)}`;
         }
         case "stop-host":
             await blackhole(fabric, fault.host);

@@ -13,7 +13,8 @@ import { LAB_PREFIX } from "../../lab/labPaths";
 import { blackhole, fabricState, heal, openFabric, partition, unblackhole } from "../../lab/net";
 import { inHost } from "../../lab/testing/labClient";
 import { sideBySide } from "../figures";
-import { ackedKeys } from "../report/records";
+import { ackedKeys, missingAckedKeys, RequestRecord } from "../report/records";
+import { sigkillMainPids } from "../../lab/faultCommand";
 import { overallStats, percentile } from "../report/stats";
 import { buildTimeline, loadSeries, Marker, Series } from "../report/timeline";
 import { BenchContext, ScenarioOutcome } from "../scenario";
@@ -94,6 +95,11 @@ async function convergedChecksums(state: LabState, timeoutMs: number): Promise<{
     }
 }
 
+/** Acknowledged writes missing, summed over every DB node. */
+function missingOnAnyNode(state: LabState, records: readonly RequestRecord[], prefix: string): number {
+    return dbNodes(state).reduce((n, d) => n + missingAckedKeys(records, keysPresent(state, d.name, prefix)).length, 0);
+}
+
 export interface MasterKillFacts {
     readonly mode: "semisync" | "async";
     readonly acked: number;
@@ -121,23 +127,19 @@ export async function masterKill(ctx: BenchContext, state: LabState, mode: "semi
         const lag = sampleLag(state, started, load);
         await sleep(killAtSec * 1000);
         const killAt = (Date.now() - started) / 1000;
-        const k = inHost(state, victim!.name, "pid=$(systemctl show -p MainPID --value mariadb); kill -KILL \"$pid\"; systemctl stop mariadb; echo killed $pid");
-        ctx.log(`${mode}: ${k.out.trim()} on ${victim!.name} at ${killAt.toFixed(1)} s`);
+        ctx.log(`${mode}: SIGKILL on ${victim!.name} at ${killAt.toFixed(1)} s: ${sigkillMainPids(state, victim!.name, ["mariadb.service"], true)}`);
         const writes = await load;
         const lagValues = await lag;
         const acked = ackedKeys(writes.records);
         // Give the survivor's SQL thread a moment to apply what its relay log already holds.
         await sleep(3000);
         const onSurvivor = keysPresent(state, survivor!.name, writes.prefix);
-        const lostOnSurvivor = acked.filter((key) => !onSurvivor.has(key)).length;
+        const lostOnSurvivor = missingAckedKeys(writes.records, onSurvivor).length;
         inHost(state, victim!.name, "systemctl start mariadb");
         const restartedAt = (Date.now() - started) / 1000;
         const catchUpMs = await waitReplicationHealthy(state, 120_000);
         const sums = await convergedChecksums(state, 20_000);
-        const missingAfterCatchUp = dbNodes(state).reduce((n, d) => {
-            const have = keysPresent(state, d.name, writes.prefix);
-            return n + acked.filter((key) => !have.has(key)).length;
-        }, 0);
+        const missingAfterCatchUp = missingOnAnyNode(state, writes.records, writes.prefix);
         const facts: MasterKillFacts = {
             mode, acked: acked.length, failed: writes.records.filter((r) => !r.ok).length, lostOnSurvivor, missingAfterCatchUp, catchUpMs, checksumsMatch: sums.equal,
         };
@@ -203,10 +205,7 @@ export async function partitionHeal(ctx: BenchContext, state: LabState, partitio
     const replicationErrors = dbNodes(state).flatMap((d) => (replicationHealth(state, d.name).report?.connections ?? []).flatMap((c) => (c.last_error ? [`${d.name}/${c.name}: ${c.last_error}`] : [])));
     const sums = await convergedChecksums(state, 20_000);
     const acked = ackedKeys(writes.records);
-    const missingAfterHeal = dbNodes(state).reduce((n, d) => {
-        const have = keysPresent(state, d.name, writes.prefix);
-        return n + acked.filter((key) => !have.has(key)).length;
-    }, 0);
+    const missingAfterHeal = missingOnAnyNode(state, writes.records, writes.prefix);
     const facts: PartitionFacts = { acked: acked.length, resumeMs, replicationErrors, missingAfterHeal, checksumsMatch: sums.equal };
     const seconds = Math.ceil(durationSec);
     const markers: Marker[] = [{ t: cutAt, label: `partition ${a} | ${b}` }, { t: healedAt, label: "healed" }];
@@ -386,7 +385,7 @@ export async function memcachedKill(_ctx: BenchContext, state: LabState, session
     const runs = Array.from({ length: sessions }, (_, i) => sessionRun(state, `/tmp/dns-rr-ha-bench-jar-${process.pid}-${i}`, views));
     // Two seconds in: every session has counted a few views on the node about to die.
     await sleep(2000);
-    inHost(state, victim.name, "pid=$(systemctl show -p MainPID --value memcached); kill -KILL \"$pid\"; systemctl stop memcached");
+    sigkillMainPids(state, victim.name, ["memcached.service"], true);
     try {
         const results = await Promise.all(runs);
         const lost = results.filter((r) => r.counts.some((c, i) => c !== i + 1)).length;
