@@ -19,6 +19,7 @@ import { LoadBalancerTier } from "./lb/loadBalancerTier";
 import { DatabaseCluster } from "./db/databaseCluster";
 import { AppTier } from "./app/appTier";
 import { DnsFailover } from "./failover/dnsFailover";
+import { SiteCertificate } from "./lb/siteCertificate";
 
 type Args = Record<string, unknown>;
 
@@ -49,6 +50,10 @@ const subjects: Subject[] = [
     {
         component: "LoadBalancerTier", validate: (a) => LoadBalancerTier.validateArgs(a as never),
         valid: { ...withoutKeys(tier, ["regions", "perRegion"]), region: { region: "nyc3", vpcUuid: "v1" }, count: 2, siteName: "www.example.com", healthPath: "/healthz", backends: [], failover: { apiToken: "t", apiUrl: "https://api.digitalocean.com" }, packages: ["nodejs"], virtualRouterId: 51 },
+    },
+    {
+        component: "SiteCertificate", validate: (a) => SiteCertificate.validateArgs(a as never),
+        valid: { domain: "www.example.com", serverUrl: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", dnsToken: "t", minDaysRemaining: 30 },
     },
     {
         component: "DnsFailover", validate: (a) => DnsFailover.validateArgs(a as never),

@@ -12,6 +12,7 @@ export { DatabaseCluster, DatabaseClusterArgs, DatabaseConnection, DB_AUTO_INCRE
 export { createDbTls, DbTls, DbTlsNode, DB_TLS_PATHS } from "./db/dbTls";
 export { AppTier, AppTierArgs, appSourceFiles } from "./app/appTier";
 export { LoadBalancerTier, LoadBalancerTierArgs, Backend } from "./lb/loadBalancerTier";
+export { SiteCertificate, SiteCertificateArgs, LETS_ENCRYPT_DIRECTORY, MIN_DAYS_REMAINING } from "./lb/siteCertificate";
 export { DnsFailover, DnsFailoverArgs, WatchedEntryPoint, Observer, DEFAULT_TIMING, FailoverTiming } from "./failover";
 export { Monitoring, MonitoringArgs, DEFAULT_THRESHOLDS } from "./monitoring";
 export { TierArgs, TierRegion, TierHost, Role, ROLES, sizeMemoryMb } from "./droplet";
