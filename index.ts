@@ -13,8 +13,10 @@ const settings = parseStackConfig(pulumi.runtime.allConfig(), {
 
 const stack = new HaStack(stackResourceName(pulumi.getStack()), settings);
 
-/** Where users go: the round-robin name. */
+/** Where users go: the round-robin name (https://, or http:// with dns-rr-ha:https false). */
 export const siteUrl = stack.siteUrl;
+/** When the site's certificate expires (RFC 3339); a scheduled `pulumi up` renews it. Absent without HTTPS. */
+export const certificateNotAfter = stack.certificate?.notAfter;
 export const siteName = stack.siteName;
 /** The reserved IP of each region, as published in the A records. */
 export const entryPoints = stack.entryPoints;

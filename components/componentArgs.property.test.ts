@@ -40,7 +40,7 @@ const subjects: Subject[] = [
     { component: "Network", validate: (a) => Network.validateArgs(a as never), valid: { regions: [{ region: "nyc3", ipRange: "10.1.0.0/20" }, { region: "ams3", ipRange: "10.2.0.0/20" }] } },
     { component: "Firewalls", validate: (a) => Firewalls.validateArgs(a as never), valid: { roleTags: { lb: "a", app: "b", db: "c", cache: "d", witness: "e" }, adminCidrs: ["203.0.113.7/32"] } },
     { component: "RoundRobinDns", validate: (a) => RoundRobinDns.validateArgs(a as never), valid: { domain: "example.com", createDomain: true, recordName: "www", ttl: 30, entryPoints: [{ region: "nyc3", ipv4: "1.1.1.1" }, { region: "ams3", ipv4: "2.2.2.2", ipv6: "2001:db8::1" }] } },
-    { component: "Monitoring", validate: (a) => Monitoring.validateArgs(a as never), valid: { alertEmail: "ops@example.com", dropletTag: "t", entryPoints: [{ region: "nyc3", url: "http://1.1.1.1/healthz" }], thresholds: { cpu: 90 } } },
+    { component: "Monitoring", validate: (a) => Monitoring.validateArgs(a as never), valid: { alertEmail: "ops@example.com", dropletTag: "t", entryPoints: [{ region: "nyc3", url: "http://1.1.1.1/healthz" }], site: { url: "https://www.example.com/lb-health", sslExpiryDays: 15 }, thresholds: { cpu: 90 } } },
     { component: "SessionCache", validate: (a) => SessionCache.validateArgs(a as never), valid: { ...tier, memoryMb: 64, ipv6: false } },
     { component: "DatabaseCluster", validate: (a) => DatabaseCluster.validateArgs(a as never), valid: { ...withoutKeys(tier, ["perRegion"]), volumeSizeGb: 10, clientCidrs: ["10.110.0.0/20"], databaseName: "app", appUser: "app", durability: "semisync", semisyncTimeoutMs: 1000 } },
     {
@@ -49,7 +49,7 @@ const subjects: Subject[] = [
     },
     {
         component: "LoadBalancerTier", validate: (a) => LoadBalancerTier.validateArgs(a as never),
-        valid: { ...withoutKeys(tier, ["regions", "perRegion"]), region: { region: "nyc3", vpcUuid: "v1" }, count: 2, siteName: "www.example.com", healthPath: "/healthz", backends: [], failover: { apiToken: "t", apiUrl: "https://api.digitalocean.com" }, packages: ["nodejs"], virtualRouterId: 51 },
+        valid: { ...withoutKeys(tier, ["regions", "perRegion"]), region: { region: "nyc3", vpcUuid: "v1" }, count: 2, siteName: "www.example.com", healthPath: "/healthz", backends: [], failover: { apiToken: "t", apiUrl: "https://api.digitalocean.com" }, tls: { pem: "-----BEGIN CERTIFICATE-----\nc\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nk\n-----END EC PRIVATE KEY-----\n" }, packages: ["nodejs"], virtualRouterId: 51 },
     },
     {
         component: "SiteCertificate", validate: (a) => SiteCertificate.validateArgs(a as never),

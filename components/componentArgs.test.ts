@@ -37,6 +37,8 @@ describe("component args", () => {
         assert.throws(() => Firewalls.validateArgs({ roleTags: tags, adminCidrs: ["0.0.0.0/0"] }), /adminCidrs\[0\] "0\.0\.0\.0\/0" opens SSH/);
         assert.throws(() => Monitoring.validateArgs({ alertEmail: "nope", dropletTag: "t", entryPoints: [] }), /alertEmail "nope"/);
         assert.throws(() => Monitoring.validateArgs({ alertEmail: "a@b.io", dropletTag: "t", entryPoints: [], thresholds: { cpu: 150 } }), /thresholds\.cpu 150/);
+        assert.throws(() => Monitoring.validateArgs({ alertEmail: "a@b.io", dropletTag: "t", entryPoints: [], site: { url: "http://www.example.com/", sslExpiryDays: 15 } }), /MonitoringArgs\.site\.url "http:\/\/www\.example\.com\/": must be an https URL/);
+        assert.throws(() => Monitoring.validateArgs({ alertEmail: "a@b.io", dropletTag: "t", entryPoints: [], site: { url: "https://www.example.com/", sslExpiryDays: 0 } }), /MonitoringArgs\.site\.sslExpiryDays 0: must be a whole number of days from 1 to 89/);
     });
 
     test("tiers", () => {
@@ -49,6 +51,10 @@ describe("component args", () => {
         assert.throws(() => LoadBalancerTier.validateArgs({ ...lb, count: 3 as unknown as 2 }), /LoadBalancerTierArgs\.count 3: must be 1 or 2/);
         assert.throws(() => LoadBalancerTier.validateArgs({ ...lb, healthPath: "healthz" }), /healthPath "healthz"/);
         assert.throws(() => LoadBalancerTier.validateArgs({ ...lb, virtualRouterId: 300 }), /virtualRouterId 300/);
+        LoadBalancerTier.validateArgs({ ...lb, tls: { pem: "-----BEGIN CERTIFICATE-----\nc\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n" } });
+        const keyOnly = "-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n";
+        assert.throws(() => LoadBalancerTier.validateArgs({ ...lb, tls: { pem: keyOnly } }), (e: unknown) => e instanceof Error
+            && e.message === `LoadBalancerTierArgs.tls.pem (secret, ${keyOnly.length} characters): must be a PEM holding the certificate, its chain and its private key (a string or an Output of one)`);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 0, clientCidrs: ["10.0.0.0/8"] }), /volumeSizeGb 0/);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 10, clientCidrs: [] }), /clientCidrs must list/);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 10, clientCidrs: ["10.0.0.0/8"], appUser: "App User" }), /appUser "App User"/);

@@ -6,8 +6,7 @@ import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { readStackConfig } from "../lab/cloud/stackConfig";
-import { PROJECT_DIR, runIndex } from "../test/support/program";
+import { runIndex, shippedStackConfig } from "../test/support/program";
 import { policies } from "./policies";
 import { fromModel, PackConfig, runPack, TestResource, urnOf } from "./testing";
 
@@ -17,7 +16,7 @@ function packConfig(stack: string): PackConfig {
 }
 
 async function graphOf(stack: string): Promise<TestResource[]> {
-    const { model } = await runIndex(readStackConfig(PROJECT_DIR, stack), stack);
+    const { model } = await runIndex(shippedStackConfig(stack), stack);
     return fromModel(model.resources);
 }
 

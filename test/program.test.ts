@@ -13,6 +13,7 @@ import { checkWith } from "./support/tools";
 import { settle } from "../lab/cloud/runProgram";
 
 const PROD = prodConfig();
+const withoutKey = (config: Record<string, string>, key: string): Record<string, string> => Object.fromEntries(Object.entries(config).filter(([k]) => k !== key));
 const tagsOf = (r: ModelResource): string[] => r.inputs.tags as string[];
 
 describe("the program with Pulumi.prod.yaml", () => {
@@ -67,7 +68,7 @@ describe("the program with Pulumi.prod.yaml", () => {
             assert.equal(holder.inputs.region, ip?.inputs.region, "of its own region");
         }
         assert.deepEqual((exports.entryPoints as { region: string }[]).map((e) => e.region), ["nyc3", "ams3"]);
-        assert.equal(exports.siteUrl, "http://www.example.com/");
+        assert.equal(exports.siteUrl, "https://www.example.com/");
     });
 
     test("from outside, only 80/443 of the load balancers and SSH from the admin CIDR are reachable", () => {
@@ -191,7 +192,8 @@ describe("the program with Pulumi.prod.yaml", () => {
             assert.ok(files.some((f) => f.path === "/root/.ssh/authorized_keys" && f.content.includes("ssh-ed25519")));
             const haproxy = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg");
             if (haproxy) {
-                const r = checkWith("haproxy", ["-c", "-f", "{}"], haproxy.content);
+                // With HTTPS it names the certificate bundle and the DH group the wiring installs too.
+                const r = checkWith("haproxy", ["-c", "-f", "{}"], haproxy.content, "haproxy.cfg", files.filter((f) => f.path.startsWith("/etc/haproxy/tls/")));
                 assert.equal(r.status, 0, `${d.name}: ${r.output}`);
                 const local = droplets(model, "app").filter((a) => a.inputs.region === d.inputs.region);
                 for (const a of droplets(model, "app")) {
@@ -206,6 +208,119 @@ describe("the program with Pulumi.prod.yaml", () => {
                 assert.equal(r.status, 0, `${d.name}: ${r.output.slice(-2000)}`);
             }
         }
+    });
+});
+
+describe("HTTPS in the program (on by default)", () => {
+    let model: DigitalOceanModel;
+    let exports: Record<string, unknown>;
+    before(async () => {
+        ({ model, exports } = await runIndex(PROD));
+    });
+    const certificate = () => {
+        const [cert, ...others] = model.ofKind("Certificate").filter((c) => c.type === "acme:index/certificate:Certificate");
+        assert.ok(cert && others.length === 0, "one certificate for the whole stack");
+        return cert;
+    };
+    const bundleOf = (c: ModelResource) => [c.state.certificatePem, c.state.issuerPem, c.state.privateKeyPem].map((p) => `${(p as string).trim()}\n`).join("");
+
+    test("one certificate for the site name from Let's Encrypt, by DNS-01 with dnsToken, P-256, renewed under 30 days left", () => {
+        const cert = certificate();
+        assert.equal(cert.inputs.commonName, "www.example.com");
+        assert.equal(cert.inputs.keyType, "P256");
+        assert.equal(cert.inputs.minDaysRemaining, 30);
+        assert.deepEqual(cert.inputs.dnsChallenges, [{ provider: "digitalocean", config: { DO_AUTH_TOKEN: PROD["dns-rr-ha:dnsToken"] } }]);
+        const [provider] = model.resources.filter((r) => r.type === "pulumi:providers:acme");
+        assert.equal(provider?.inputs.serverUrl, "https://acme-v02.api.letsencrypt.org/directory");
+        const [registration] = model.ofKind("Registration");
+        assert.equal(registration?.inputs.emailAddress, "ops@example.com");
+        assert.equal(cert.inputs.accountKeyPem, registration?.inputs.accountKeyPem);
+        assert.equal(exports.siteUrl, "https://www.example.com/");
+        assert.equal(exports.certificateNotAfter, cert.state.certificateNotAfter);
+        assert.match(exports.certificateNotAfter as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    });
+
+    test("every LB gets the PEM over its wiring (0640 root:haproxy), serves 443 with it, redirects 80, and reloads when it changes", () => {
+        const bundle = bundleOf(certificate());
+        const lbs = droplets(model, "lb");
+        assert.equal(lbs.length, 4);
+        for (const lb of lbs) {
+            const script = wiringOf(model, lb).inputs.stdin as string;
+            const files = wiringFiles(script);
+            const pem = files.find((f) => f.path === "/etc/haproxy/tls/site.pem");
+            assert.deepEqual([pem?.mode, pem?.owner], ["0640", "root:haproxy"], `${lb.name}'s site.pem`);
+            assert.equal(pem?.content, bundle, "leaf, issuer, key");
+            const dh = files.find((f) => f.path === "/etc/haproxy/tls/ffdhe2048.pem");
+            assert.deepEqual([dh?.mode, dh?.owner], ["0644", "root:root"]);
+            assert.match(dh!.content, /^-----BEGIN DH PARAMETERS-----\n/);
+            const cfg = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")!.content;
+            assert.match(cfg, /^ {4}bind \*:443 ssl crt \/etc\/haproxy\/tls\/site\.pem alpn h2,http\/1\.1$/m);
+            assert.match(cfg, /^ {4}http-request redirect scheme https code 301 unless \{ ssl_fc \} \|\| \{ path \/lb-health \}$/m);
+            assert.match(cfg, /^ {4}ssl-dh-param-file \/etc\/haproxy\/tls\/ffdhe2048\.pem$/m);
+            assert.match(cfg, /Strict-Transport-Security "max-age=63072000"/);
+            assert.match(script, /^if drr_was_changed \/etc\/haproxy\/haproxy\.cfg \/etc\/haproxy\/tls\/site\.pem \/etc\/haproxy\/tls\/ffdhe2048\.pem; then\n {2}systemctl reload-or-restart haproxy /m);
+            assert.ok(!script.includes("rm -f /etc/haproxy/tls/site.pem"), "the certificate is kept while HTTPS is on");
+        }
+    });
+
+    test("the certificate's key reaches the LBs only: never user-data, other roles' wiring or the outputs", () => {
+        const key = certificate().state.privateKeyPem as string;
+        const leaks = [key.trim(), key.split("\n")[1]!, Buffer.from(key.trim()).toString("base64").slice(0, 40)];
+        for (const d of droplets(model)) {
+            for (const s of leaks) assert.ok(!(d.inputs.userData as string).includes(s), `the site key is in ${d.name}'s user-data`);
+            if (tagsOf(d).includes("lb")) continue;
+            for (const cmd of commandsOf(model, d)) assert.ok(!wiringFiles(cmd.inputs.stdin as string).some((f) => f.content.includes(key.split("\n")[1]!)), `the site key is sent to ${d.name}`);
+        }
+        for (const s of leaks) assert.ok(!JSON.stringify(exports).includes(s), "the site key is in the stack outputs");
+    });
+
+    test("every LB's wiring is a secret in the graph, and so is the bundle", async () => {
+        let stack: HaStack | undefined;
+        await runWith(() => {
+            stack = new HaStack("s", parseStackConfig(PROD, { namespace: "dns-rr-ha", stack: "prod", baseDir: "/" }));
+            return {};
+        });
+        assert.ok(stack!.certificate);
+        assert.equal(await pulumi.isSecret(stack!.certificate.pem), true);
+        const wiring = stack!.loadBalancers.flatMap((l) => l.wiring);
+        assert.equal(wiring.length, 4);
+        for (const w of wiring) assert.equal(await pulumi.isSecret(w.stdin), true, "an LB's wiring carries the site key");
+    });
+
+    test("an https check of the site with down and certificate-expiry alerts; the entry points stay checked on plain HTTP", () => {
+        const checks = model.ofKind("UptimeCheck");
+        const site = checks.filter((c) => c.inputs.type === "https");
+        assert.deepEqual(site.map((c) => c.inputs.target), ["https://www.example.com/lb-health"]);
+        const ips = model.ofKind("ReservedIp").map((r) => `http://${r.state.ipAddress}/lb-health`).sort();
+        assert.deepEqual(checks.filter((c) => c.inputs.type === "http").map((c) => c.inputs.target).sort(), ips);
+        const alerts = model.ofKind("UptimeAlert").filter((a) => a.inputs.checkId === site[0]!.id);
+        assert.deepEqual(alerts.map((a) => a.inputs.type).sort(), ["down", "ssl_expiry"]);
+        const expiry = alerts.find((a) => a.inputs.type === "ssl_expiry")!;
+        assert.deepEqual([expiry.inputs.threshold, expiry.inputs.comparison], [15, "less_than"], "half of minDaysRemaining (30) left: renewal is overdue");
+        assert.deepEqual(expiry.inputs.notifications, [{ emails: ["ops@example.com"] }]);
+    });
+
+    test("https false: plain HTTP, no ACME resource, no certificate on the LBs (a stale one removed), no token needed", async () => {
+        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false", "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        assert.equal(off.exports.siteUrl, "http://www.example.com/");
+        assert.equal(off.exports.certificateNotAfter, undefined);
+        assert.deepEqual(off.model.resources.filter((r) => r.type.startsWith("acme:") || r.type === "pulumi:providers:acme" || r.type.endsWith(":SiteCertificate")), []);
+        for (const lb of droplets(off.model, "lb")) {
+            const script = wiringOf(off.model, lb).inputs.stdin as string;
+            const files = wiringFiles(script);
+            assert.ok(!files.some((f) => f.path.startsWith("/etc/haproxy/tls/")));
+            const cfg = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")!.content;
+            assert.ok(!/:443|redirect|Strict-Transport-Security/.test(cfg), "plain HTTP config");
+            assert.match(script, /^rm -f \/etc\/haproxy\/tls\/site\.pem \/etc\/haproxy\/tls\/ffdhe2048\.pem$/m);
+        }
+        assert.deepEqual(off.model.ofKind("UptimeCheck").map((c) => c.inputs.type), ["http", "http"]);
+        assert.ok(!off.model.ofKind("UptimeAlert").some((a) => a.inputs.type === "ssl_expiry"));
+    });
+
+    test("HTTPS without dnsToken is refused, naming the key and both fixes", async () => {
+        await assert.rejects(runIndex(withoutKey(PROD, "dns-rr-ha:dnsToken")), (e: unknown) => e instanceof StackConfigError
+            && /dns-rr-ha:dnsToken = \(not set\): is required while https is on \(the default\)/.test(e.message)
+            && /pulumi config set --secret dns-rr-ha:dnsToken <token>/.test(e.message) && /set dns-rr-ha:https false/.test(e.message));
     });
 });
 
@@ -244,8 +359,8 @@ describe("DNS failover in the program", () => {
         assert.deepEqual((exports.dnsFailover as { mode: string }).mode, "acting");
     });
 
-    test("without dnsToken the agents observe only, and a stale token file is removed", async () => {
-        const { model, exports } = await runIndex(PROD);
+    test("without dnsToken (and so without HTTPS) the agents observe only, and a stale token file is removed", async () => {
+        const { model, exports } = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false" });
         const { cmd, files } = agentFiles(model, droplets(model, "witness")[0]!);
         assert.ok(!files.some((f) => f.path === "/etc/dns-rr-ha/dns-token"));
         assert.match(cmd.inputs.stdin as string, /rm -f \/etc\/dns-rr-ha\/dns-token/);

@@ -17,7 +17,8 @@ import { runIndex } from "../../test/support/program";
 const NS = "dns-rr-ha";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJrk9av7A6t8QWFFRD6TqSBafSQwk0uGVLigT5aDP6mG ops@example.com";
 const opts = { namespace: NS, stack: "prop", baseDir: os.tmpdir() };
-const REQUIRED: Record<string, unknown> = { domain: "example.com", regions: ["nyc3", "ams3", "fra1"], adminCidrs: ["203.0.113.7/32"], sshPublicKeys: [KEY], alertEmail: "ops@example.com" };
+// dnsToken: HTTPS is on by default, and its DNS-01 challenge needs it.
+const REQUIRED: Record<string, unknown> = { domain: "example.com", regions: ["nyc3", "ams3", "fra1"], adminCidrs: ["203.0.113.7/32"], sshPublicKeys: [KEY], alertEmail: "ops@example.com", dnsToken: "dop_v1_0123456789abcdef0123456789abcdef" };
 
 /** Stack config as Pulumi hands it to the program: "namespace:key" -> text, structured values as JSON. */
 function raw(cfg: Record<string, unknown>): Record<string, string> {
@@ -66,6 +67,8 @@ const variedConfig = fc.record({
     volumeSizeGb: around([1, 20, 16384], [0, 16385]),
     adminCidrs: around([["203.0.113.7/32"], ["198.51.100.0/24", "2001:db8::/32"]], [[], ["0.0.0.0/0"], ["::/0"], ["203.0.113.300/32"]]),
     ipv6: fc.boolean(),
+    https: fc.boolean(),
+    minDaysRemaining: around([1, 30, 89], [0, 90, 3.5]),
 }).map((g) => {
     const cfg: Record<string, unknown> = {
         ...REQUIRED,
@@ -79,17 +82,19 @@ const variedConfig = fc.record({
         db: { volumeSizeGb: g.volumeSizeGb.v },
         adminCidrs: g.adminCidrs.v,
         ipv6: g.ipv6,
+        https: g.https,
+        acme: { minDaysRemaining: g.minDaysRemaining.v },
     };
     const bad = new Set<string>();
     // With the regions wrong, the check of vpcCidrs against them does not run (zod skips refinements of a failed object).
-    for (const [key, ok] of [["regions", g.regions.ok], ["ttl", g.ttl.ok], ["recordName", g.recordName.ok], ["lb", g.lb.ok], ["app", g.app.ok], ["cache", g.cache.ok && g.memoryMb.ok], ["db", g.volumeSizeGb.ok], ["adminCidrs", g.adminCidrs.ok]] as const) {
+    for (const [key, ok] of [["regions", g.regions.ok], ["ttl", g.ttl.ok], ["recordName", g.recordName.ok], ["lb", g.lb.ok], ["app", g.app.ok], ["cache", g.cache.ok && g.memoryMb.ok], ["db", g.volumeSizeGb.ok], ["adminCidrs", g.adminCidrs.ok], ["acme", g.minDaysRemaining.ok]] as const) {
         if (!ok) bad.add(key);
     }
     return { cfg, bad };
 });
 
-const KNOWN = ["domain", "createDomain", "recordName", "ttl", "regions", "vpcCidrs", "image", "ipv6", "lb", "app", "db", "cache", "adminCidrs", "sshPublicKeys", "alertEmail", "reservedIpToken", "digitaloceanApiUrl", "projectName"];
-const NESTED = ["perRegion", "size", "memoryMb", "volumeSizeGb", "source", "healthPath", "sise"];
+const KNOWN = ["domain", "createDomain", "recordName", "ttl", "regions", "vpcCidrs", "image", "ipv6", "lb", "app", "db", "cache", "adminCidrs", "sshPublicKeys", "alertEmail", "reservedIpToken", "dnsToken", "https", "acme", "digitaloceanApiUrl", "projectName"];
+const NESTED = ["perRegion", "size", "memoryMb", "volumeSizeGb", "source", "healthPath", "serverUrl", "email", "minDaysRemaining", "sise"];
 
 /** Garbage for one key: JSON of any shape, or text that is not JSON at all. */
 const garbageValue = fc.oneof(
@@ -99,7 +104,7 @@ const garbageValue = fc.oneof(
     fc.array(fc.oneof(fc.string({ unit: "grapheme", maxLength: 12 }), fc.constantFrom("nyc3", "ams3", "10.0.0.0/8", KEY), fc.integer()), { maxLength: 4 }),
     fc.dictionary(fc.constantFrom(...NESTED, "__proto__", "constructor"), fc.oneof(fc.integer({ min: -2, max: 100000 }), fc.string({ unit: "grapheme", maxLength: 10 }), fc.constant(null)), { maxKeys: 3 }),
     // Objects of top-level settings (in range or not), e.g. {"ttl":3600} under a "__proto__" key.
-    fc.dictionary(fc.constantFrom("ttl", "recordName", "ipv6", "bogus", "__proto__"), fc.constantFrom<unknown>(3600, 31, "api", true, 1, { ttl: 3600 }), { maxKeys: 3 }),
+    fc.dictionary(fc.constantFrom("ttl", "recordName", "ipv6", "https", "bogus", "__proto__"), fc.constantFrom<unknown>(3600, 31, "api", true, false, 1, { ttl: 3600 }), { maxKeys: 3 }),
 );
 const garbageKey = fc.oneof(fc.constantFrom(...KNOWN), fc.constantFrom("bogus", "TTL", "Regions", "__proto__", "constructor", "toString", "hasOwnProperty", "régions", "💥"));
 /** Keys checked against others: a rejection may name them when what they depend on was changed. */
@@ -122,6 +127,7 @@ describe("parseStackConfig, property-based", () => {
                 assert.equal(result.vpcCidrs.length, result.regions.length);
                 assert.equal(result.ttl, cfg.ttl);
                 assert.deepEqual(result.adminCidrs, cfg.adminCidrs);
+                assert.deepEqual(result.https, cfg.https ? { acme: { serverUrl: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", minDaysRemaining: (cfg.acme as { minDaysRemaining: number }).minDaysRemaining } } : false);
             }
         }), { numRuns: 400 });
     });
@@ -143,6 +149,7 @@ describe("parseStackConfig, property-based", () => {
                 if (!Object.hasOwn(set, "ttl")) assert.equal(result.ttl, 30, "ttl changed without being set");
                 if (!Object.hasOwn(set, "recordName")) assert.equal(result.recordName, "www", "recordName changed without being set");
                 if (!Object.hasOwn(set, "ipv6")) assert.equal(result.ipv6, false, "ipv6 changed without being set");
+                if (!Object.hasOwn(set, "https")) assert.notEqual(result.https, false, "https turned off without being set");
             }
         }), { numRuns: 600 });
     });

@@ -13,6 +13,8 @@ const valid: Record<string, string> = {
     [`${NS}:sshPublicKeys`]: JSON.stringify([KEY]),
     [`${NS}:alertEmail`]: "ops@example.com",
     [`${NS}:dnsFailover`]: JSON.stringify({ witnessRegion: "sfo3" }),
+    // HTTPS is on by default; its DNS-01 challenge needs this token.
+    [`${NS}:dnsToken`]: "dop_v1_0123456789abcdef0123456789abcdef",
     "digitalocean:token": "ignored-by-the-parser",
 };
 const opts = { namespace: NS, stack: "prod", baseDir: os.tmpdir() };
@@ -49,6 +51,23 @@ describe("parseStackConfig", () => {
             timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 5, upAfter: 5 },
             witness: { region: "sfo3", vpcCidr: "10.112.0.0/20", size: "s-1vcpu-512mb-10gb" },
         });
+        assert.deepEqual(s.https, { acme: { serverUrl: "https://acme-v02.api.letsencrypt.org/directory", email: "ops@example.com", minDaysRemaining: 30 } });
+    });
+
+    test("HTTPS: acme settings as given; off with https false, which needs no token", () => {
+        const acme = { serverUrl: "https://192.0.2.22:14000/dir", email: "certs@example.com", minDaysRemaining: 89 };
+        assert.deepEqual(parseStackConfig({ ...valid, [`${NS}:acme`]: JSON.stringify(acme) }, opts).https, { acme });
+        const { [`${NS}:dnsToken`]: _token, ...noToken } = valid;
+        assert.equal(parseStackConfig({ ...noToken, [`${NS}:https`]: "false" }, opts).https, false);
+        assert.equal(parseStackConfig({ ...noToken, [`${NS}:https`]: "false", [`${NS}:acme`]: JSON.stringify(acme) }, opts).https, false);
+        assert.deepEqual(parseStackConfig({ ...valid, [`${NS}:https`]: "true" }, opts).https, parseStackConfig(valid, opts).https);
+    });
+
+    test("HTTPS without dnsToken is refused, naming the key, what needs it, and both fixes", () => {
+        assert.deepEqual(problems({ [`${NS}:dnsToken`]: undefined }), [
+            "dns-rr-ha:dnsToken = (not set): is required while https is on (the default): the certificate's ACME DNS-01 challenge writes a TXT record in example.com with it. "
+            + "Set a token with the domain scopes: pulumi config set --secret dns-rr-ha:dnsToken <token>; or set dns-rr-ha:https false to serve plain HTTP only",
+        ]);
     });
 
     test("the witness VPC defaults to the first free 10.x.0.0/20 and an explicit one must not overlap", () => {
@@ -91,6 +110,13 @@ describe("parseStackConfig", () => {
         { what: "a semisync timeout of minutes", set: { [`${NS}:db`]: '{"semisyncTimeoutMs":600000}' }, expect: [/dns-rr-ha:db\.semisyncTimeoutMs = 600000/, /at most 300000 ms/] },
         { what: "a semisync timeout that is not whole", set: { [`${NS}:db`]: '{"semisyncTimeoutMs":"1s"}' }, expect: [/dns-rr-ha:db\.semisyncTimeoutMs = "1s"/, /whole number of milliseconds from 100 to 300000/] },
         { what: "a bad size slug", set: { [`${NS}:db`]: '{"size":"Big Box"}' }, expect: [/dns-rr-ha:db\.size = "Big Box"/, /size slug/] },
+        { what: "https that is not a boolean", set: { [`${NS}:https`]: '"yes"' }, expect: [/dns-rr-ha:https = "yes"/, /must be true \(HTTPS .*\) or false \(plain HTTP only\)/] },
+        { what: "an ACME directory over plain http", set: { [`${NS}:acme`]: '{"serverUrl":"http://acme.example.com/dir"}' }, expect: [/dns-rr-ha:acme\.serverUrl = "http:\/\/acme\.example\.com\/dir"/, /ACME directory URL over https/, /acme-staging-v02/] },
+        { what: "a bad ACME email", set: { [`${NS}:acme`]: '{"email":"ops"}' }, expect: [/dns-rr-ha:acme\.email = "ops"/, /email address for the ACME account/] },
+        { what: "minDaysRemaining of 0", set: { [`${NS}:acme`]: '{"minDaysRemaining":0}' }, expect: [/dns-rr-ha:acme\.minDaysRemaining = 0/, /at least 1 day/] },
+        { what: "minDaysRemaining of 90", set: { [`${NS}:acme`]: '{"minDaysRemaining":90}' }, expect: [/dns-rr-ha:acme\.minDaysRemaining = 90/, /at most 89: Let's Encrypt certificates last 90 days/] },
+        { what: "minDaysRemaining that is not whole", set: { [`${NS}:acme`]: '{"minDaysRemaining":"30d"}' }, expect: [/dns-rr-ha:acme\.minDaysRemaining = "30d"/, /whole number of days from 1 to 89/] },
+        { what: "a misspelled acme key", set: { [`${NS}:acme`]: '{"minDaysRemainig":30}' }, expect: [/dns-rr-ha:acme\.minDaysRemainig is not a setting/, /did you mean dns-rr-ha:acme\.minDaysRemaining\?/] },
         { what: "an app source that does not exist", set: { [`${NS}:app`]: '{"source":"./no-such-app-dir"}' }, expect: [/dns-rr-ha:app\.source = "\.\/no-such-app-dir"/, /existing directory/] },
     ];
     for (const c of table) {
@@ -103,7 +129,7 @@ describe("parseStackConfig", () => {
     test("a __proto__ key is an unknown key like any other, at the top and nested, and sets nothing", () => {
         assert.deepEqual(problems({ [`${NS}:__proto__`]: '{"ttl":3600}' }), [
             "dns-rr-ha:__proto__ is not a setting of this stack; remove it (pulumi config rm 'dns-rr-ha:__proto__') Known keys here: " +
-            "domain, createDomain, recordName, ttl, regions, vpcCidrs, image, ipv6, lb, app, db, cache, adminCidrs, sshPublicKeys, alertEmail, reservedIpToken, dnsToken, dnsFailover, digitaloceanApiUrl, projectName",
+            "domain, createDomain, recordName, ttl, regions, vpcCidrs, image, ipv6, lb, app, db, cache, adminCidrs, sshPublicKeys, alertEmail, reservedIpToken, dnsToken, https, acme, dnsFailover, digitaloceanApiUrl, projectName",
         ]);
         // Its value's keys are not read as settings: only the key the user set is named.
         assert.deepEqual(problems({ [`${NS}:__proto__`]: '{"ttl":3600,"bogus":1}' }).map((p) => p.split(" ")[0]), ["dns-rr-ha:__proto__"]);

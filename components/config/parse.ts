@@ -143,6 +143,7 @@ function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
                 witness: { region: f.witnessRegion as DigitalOceanRegion, vpcCidr: f.witnessVpcCidr ?? defaultWitnessVpcCidr(vpcCidrs), size: f.witnessSize },
             } : {}),
         },
+        https: cfg.https ? { acme: { serverUrl: cfg.acme.serverUrl, email: cfg.acme.email ?? cfg.alertEmail, minDaysRemaining: cfg.acme.minDaysRemaining } } : false,
         ...(cfg.reservedIpToken !== undefined ? { reservedIpToken: cfg.reservedIpToken } : {}),
         ...(cfg.dnsToken !== undefined ? { dnsToken: cfg.dnsToken } : {}),
         ...(cfg.digitaloceanApiUrl !== undefined ? { digitaloceanApiUrl: cfg.digitaloceanApiUrl.replace(/\/$/, "") } : {}),

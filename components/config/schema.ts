@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DIGITALOCEAN_REGIONS, isDigitalOceanRegion } from "./regions";
 import { ipv4Overlaps, parseCidr } from "./cidr";
 import { SEMISYNC_TIMEOUT_MS } from "../db/myCnf";
+import { isAcmeDirectoryUrl, LETS_ENCRYPT_DIRECTORY, MIN_DAYS_REMAINING } from "../lb/siteCertificate";
 
 /**
  * The stack config schema. Every message says what is allowed, because the
@@ -95,6 +96,17 @@ export const stackConfigSchema = z.strictObject({
     alertEmail: z.string().regex(EMAIL, { error: "must be an email address for alerts, e.g. \"ops@example.com\"" }),
     reservedIpToken: z.string().regex(API_TOKEN, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:reservedIpToken <token>); give it only the reserved-IP scope" }).optional(),
     dnsToken: z.string().regex(API_TOKEN, { error: "must be a DigitalOcean API token (set it as a secret: pulumi config set --secret dns-rr-ha:dnsToken <token>); give it only the domain scopes (read, create, delete records)" }).optional(),
+    https: z.boolean({ error: "must be true (HTTPS with a certificate from an ACME CA, HTTP redirected to it; the default) or false (plain HTTP only)" }).default(true),
+    acme: z.strictObject({
+        serverUrl: z.string().refine(isAcmeDirectoryUrl, {
+            error: `must be an ACME directory URL over https: "${LETS_ENCRYPT_DIRECTORY}" (Let's Encrypt, the default) or "https://acme-staging-v02.api.letsencrypt.org/directory" (its staging CA, for trials)`,
+        }).default(LETS_ENCRYPT_DIRECTORY),
+        email: z.string().regex(EMAIL, { error: "must be an email address for the ACME account, e.g. \"ops@example.com\" (default: alertEmail)" }).optional(),
+        minDaysRemaining: z.int({ error: `must be a whole number of days from ${MIN_DAYS_REMAINING.min} to ${MIN_DAYS_REMAINING.max}` })
+            .min(MIN_DAYS_REMAINING.min, { error: `must be at least ${MIN_DAYS_REMAINING.min} day; e.g. ${MIN_DAYS_REMAINING.default}` })
+            .max(MIN_DAYS_REMAINING.max, { error: `must be at most ${MIN_DAYS_REMAINING.max}: Let's Encrypt certificates last 90 days, so more would renew on every pulumi up; e.g. ${MIN_DAYS_REMAINING.default}` })
+            .default(MIN_DAYS_REMAINING.default),
+    }).prefault({}),
     dnsFailover: z.strictObject({
         enabled: z.boolean({ error: "must be true (agents withdraw the record of a dead entry point) or false" }).default(true),
         witnessRegion: z.string().refine(isDigitalOceanRegion, { error: `must be a DigitalOcean region slug not among the stack's regions, one of: ${DIGITALOCEAN_REGIONS.join(", ")}` }).optional(),
@@ -108,6 +120,12 @@ export const stackConfigSchema = z.strictObject({
     digitaloceanApiUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.:\[\]-]+\/?$/, { error: "must be the API's base URL, e.g. \"https://api.digitalocean.com\"" }).optional(),
     projectName: z.string().min(1).max(175, { error: "must be 1 to 175 characters (DigitalOcean's limit)" }).optional(),
 }).superRefine((cfg, ctx) => {
+    if (cfg.https && cfg.dnsToken === undefined) {
+        ctx.addIssue({
+            code: "custom", path: ["dnsToken"], input: undefined,
+            message: `is required while https is on (the default): the certificate's ACME DNS-01 challenge writes a TXT record in ${cfg.domain} with it. Set a token with the domain scopes: pulumi config set --secret dns-rr-ha:dnsToken <token>; or set dns-rr-ha:https false to serve plain HTTP only`,
+        });
+    }
     const f = cfg.dnsFailover;
     const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["dnsFailover", key], message, input });
     if (f.enabled && cfg.regions.length === 2 && f.witnessRegion === undefined) {

@@ -17,6 +17,21 @@ export interface RoleSettings {
     readonly size: string;
 }
 
+/** Where the site's certificate comes from: an ACME CA, through DNS-01 on the stack's domain. */
+export interface AcmeSettings {
+    /** ACME directory URL (default Let's Encrypt production; the lab: its pebble). */
+    readonly serverUrl: string;
+    /** Contact address of the ACME account (default: alertEmail). */
+    readonly email: string;
+    /** A `pulumi up` renews the certificate once fewer days than this remain (1 to 89, default 30). */
+    readonly minDaysRemaining: number;
+}
+
+/** HTTPS on the entry points. */
+export interface HttpsSettings {
+    readonly acme: AcmeSettings;
+}
+
 /** Every choice the stack component needs, already validated. Built by {@link parseStackConfig}. */
 export interface StackSettings {
     /** The DigitalOcean domain holding the round-robin records, e.g. "example.com". */
@@ -79,9 +94,17 @@ export interface StackSettings {
     };
     /**
      * A DigitalOcean API token scoped to the domain's records, handed (as a secret) to the DNS
-     * failover agents. Without it they only log what they would do.
+     * failover agents (without it they only log what they would do), and used by `pulumi up` for
+     * the certificate's DNS-01 challenge (required with {@link https}).
      */
     readonly dnsToken?: string;
+    /**
+     * HTTPS on the entry points (stack config default: on): one certificate for the site name from
+     * an ACME CA (DNS-01 with {@link dnsToken}, which is then required), shipped to every LB over the
+     * wiring; HAProxy serves 443 and redirects plain HTTP there (but /lb-health), with HSTS.
+     * `false`: plain HTTP only.
+     */
+    readonly https: HttpsSettings | false;
     /** API base URL the droplets' agents call (default DigitalOcean's); the lab points it at its own. */
     readonly digitaloceanApiUrl?: string;
     /** Name of the DigitalOcean project grouping the stack's resources. */

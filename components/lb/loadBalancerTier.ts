@@ -4,12 +4,13 @@ import * as digitalocean from "@pulumi/digitalocean";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
 import { TierArgs, TierHost, TierRegion, tierConnection, tierDroplets, validateDropletArgs, validateTierRegion } from "../droplet/tier";
 import {
-    assertApiUrl, assertArgs, assertHealthPath, assertHostName, assertInput, assertInputList, assertInt, assertList, assertRecord, assertString, fail, isNonEmptyString, isRecord,
+    assertApiUrl, assertArgs, assertHealthPath, assertHostName, assertInput, assertInputList, assertInt, assertList, assertRecord, assertSecretInput, assertString, fail, isNonEmptyString, isRecord,
 } from "../validation/assert";
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
 import { WiredCommand, WiredFile } from "../wiring/wiringScript";
 import { appServersForRegion, LB_HEALTH_URI, renderHaproxyConfig } from "./haproxyConfig";
+import { FFDHE2048_PEM } from "./haproxyTls";
 import { renderKeepalivedConfig } from "./keepalivedConfig";
 import { lbScripts } from "./lbScripts";
 import { lbConfigFiles } from "./scriptPaths";
@@ -44,6 +45,15 @@ export interface LoadBalancerTierArgs extends Omit<TierArgs, "regions" | "perReg
         /** API base URL (default https://api.digitalocean.com). */
         readonly apiUrl?: string;
     };
+    /**
+     * HTTPS: the site's certificate, its issuer chain and its key as one PEM (a secret, e.g.
+     * `SiteCertificate.pem`). The wiring writes it to /etc/haproxy/tls/site.pem (0640
+     * root:haproxy), never to user-data; HAProxy serves 443 with it, redirects plain HTTP there
+     * (but the health URI) and sends HSTS, and reloads when it changes. Without it: plain HTTP.
+     */
+    readonly tls?: {
+        readonly pem: pulumi.Input<string>;
+    };
     /** More Debian packages for the LBs' first boot (e.g. "nodejs" for the DNS failover agent). */
     readonly packages?: readonly string[];
     /** VRRP router id of the pair, unique per VPC (default 51). */
@@ -56,6 +66,8 @@ function restartOrExplain(unit: string, verb = "restart"): string {
 }
 
 const HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
+/** Where the LBs keep the site's certificate bundle and the DHE group (read by HAProxy). */
+export const LB_TLS_PATHS = { pem: "/etc/haproxy/tls/site.pem", dhParams: "/etc/haproxy/tls/ffdhe2048.pem" } as const;
 const RESERVED_IPV6_UNIT = "dns-rr-ha-reserved-ipv6.service";
 const IPV6_UNIT = `/etc/systemd/system/${RESERVED_IPV6_UNIT}`;
 
@@ -116,6 +128,12 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
             assertInput(`${where}.failover.apiToken`, a.failover.apiToken, isNonEmptyString, "must be a DigitalOcean API token (a string or an Output of one)");
             if (a.failover.apiUrl !== undefined) assertApiUrl(`${where}.failover.apiUrl`, a.failover.apiUrl);
         }
+        if (a.tls !== undefined) {
+            assertRecord(`${where}.tls`, a.tls, "must be { pem } (the certificate, its chain and its key as one PEM) to serve HTTPS, or left out");
+            // It holds the site's private key: a rejection must not print it.
+            assertSecretInput(`${where}.tls.pem`, a.tls.pem, (v) => typeof v === "string" && v.includes("-----BEGIN CERTIFICATE-----") && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v),
+                "must be a PEM holding the certificate, its chain and its private key (a string or an Output of one)");
+        }
         if (a.packages !== undefined) {
             assertList(`${where}.packages`, a.packages, "must be a list of Debian package names");
             a.packages.forEach((p, i) => assertString(`${where}.packages[${i}]`, p, "must be a Debian package name such as \"nodejs\"", /^[a-z0-9][a-z0-9+.-]+$/));
@@ -161,7 +179,8 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
         const privateIps = pulumi.all(this.hosts.map((h) => h.privateIpv4));
         this.wiring = this.hosts.map((host, side) => {
             const token = pair && args.failover ? pulumi.secret(args.failover.apiToken) : undefined;
-            const files = pulumi.all([args.backends, privateIps, ip.ipAddress, ip6?.ip, token]).apply(([backends, ips, reservedIp, reservedIpv6, apiToken]): WiredFile[] => {
+            const sitePem = args.tls ? pulumi.secret(args.tls.pem) : undefined;
+            const files = pulumi.all([args.backends, privateIps, ip.ipAddress, ip6?.ip, token, sitePem]).apply(([backends, ips, reservedIp, reservedIpv6, apiToken, pem]): WiredFile[] => {
                 const self = ips[side]!;
                 const haproxy: WiredFile = {
                     path: HAPROXY_CFG,
@@ -172,11 +191,17 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                         healthPath: args.healthPath,
                         servers: appServersForRegion(this.region, backends.map((b) => ({ ...b, port: PORTS.http }))),
                         ipv6: reservedIpv6 !== undefined,
+                        ...(pem !== undefined ? { tls: { certificatePath: LB_TLS_PATHS.pem, dhParamPath: LB_TLS_PATHS.dhParams } } : {}),
                     }),
                 };
+                // The key is HAProxy's: readable by its group, never by the world.
+                const tlsFiles: WiredFile[] = pem === undefined ? [] : [
+                    { path: LB_TLS_PATHS.pem, mode: "0640", owner: "root:haproxy", content: pem },
+                    { path: LB_TLS_PATHS.dhParams, mode: "0644", content: FFDHE2048_PEM },
+                ];
                 // DigitalOcean routes a reserved IPv6 to its droplet but configures nothing inside it.
                 const v6: WiredFile[] = reservedIpv6 === undefined ? [] : [{ path: IPV6_UNIT, mode: "0644", content: renderReservedIpv6Unit(reservedIpv6) }];
-                if (!pair) return [haproxy, ...v6];
+                if (!pair) return [...tlsFiles, haproxy, ...v6];
                 const peer = ips[1 - side]!;
                 const s = side as 0 | 1;
                 const takeover: WiredFile[] = apiToken === undefined ? [] : [
@@ -184,6 +209,7 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                     { path: lbConfigFiles.env, mode: "0644", content: `DO_API_URL=${args.failover?.apiUrl ?? "https://api.digitalocean.com"}\n` },
                 ];
                 return [
+                    ...tlsFiles,
                     haproxy,
                     ...v6,
                     ...takeover,
@@ -212,7 +238,10 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
                 ] : []),
                 { run: `haproxy -c -q -f ${HAPROXY_CFG}` },
                 { run: "systemctl enable haproxy" },
-                { run: restartOrExplain("haproxy", "reload-or-restart"), when: [HAPROXY_CFG] },
+                // A reload keeps established connections: the old workers finish them.
+                { run: restartOrExplain("haproxy", "reload-or-restart"), when: [HAPROXY_CFG, ...(args.tls ? [LB_TLS_PATHS.pem, LB_TLS_PATHS.dhParams] : [])] },
+                // HTTPS turned off: the running HAProxy no longer reads the key, so it leaves the disk.
+                ...(args.tls ? [] : [{ run: `rm -f ${LB_TLS_PATHS.pem} ${LB_TLS_PATHS.dhParams}` }]),
                 ...(pair ? [
                     { run: "systemctl daemon-reload", when: [LINK_UNIT, KEEPALIVED_DROPIN] },
                     { run: `systemctl enable ${VRRP_LINK_UNIT} keepalived` },

@@ -93,7 +93,8 @@ describe("SiteCertificate", () => {
         assert.throws(v({ minDaysRemaining: 90 }), /SiteCertificateArgs\.minDaysRemaining 90: must be a whole number of days from 1 to 89/);
         assert.throws(v({ minDaysRemaining: 0 }), /minDaysRemaining 0/);
         assert.throws(v({ dnsToken: undefined }), /SiteCertificateArgs\.dnsToken \(not set\): must be a DigitalOcean API token/);
-        assert.throws(v({ dnsToken: 42 }), (e: unknown) => e instanceof Error && /SiteCertificateArgs\.dnsToken \(not a string\)/.test(e.message) && !e.message.includes("42"));
+        assert.throws(v({ dnsToken: 42 }), (e: unknown) => e instanceof Error && /SiteCertificateArgs\.dnsToken \(secret, not a string\)/.test(e.message) && !e.message.includes("42"));
+        assert.throws(v({ dnsToken: "" }), /SiteCertificateArgs\.dnsToken \(secret, 0 characters\)/);
     });
 
     test("haproxyPemBundle refuses a part that is not PEM, naming it", () => {

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import * as acme from "@pulumiverse/acme";
-import { assertArgs, assertInput, isHostName, isNonEmptyString } from "../validation/assert";
+import { assertArgs, assertInput, assertSecretInput, isHostName, isNonEmptyString } from "../validation/assert";
 
 /** Let's Encrypt's production ACME directory. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
@@ -72,10 +72,7 @@ export class SiteCertificate extends pulumi.ComponentResource {
         assertInput(`${where}.domain`, a.domain, (v) => typeof v === "string" && isHostName(v) && v.includes("."), "must be a DNS name such as \"www.example.com\" (or an Output of one)");
         assertInput(`${where}.serverUrl`, a.serverUrl, (v) => typeof v === "string" && isAcmeDirectoryUrl(v), `must be an ACME directory URL over https, e.g. "${LETS_ENCRYPT_DIRECTORY}" (or an Output of one)`);
         assertInput(`${where}.email`, a.email, (v) => typeof v === "string" && EMAIL.test(v), "must be an email address such as \"ops@example.com\" (or an Output of one)");
-        // Never shown: a wrong value would be a secret printed into the error.
-        if (!pulumi.Output.isInstance(a.dnsToken) && !(a.dnsToken instanceof Promise) && !isNonEmptyString(a.dnsToken)) {
-            throw new Error(`${where}.dnsToken (${a.dnsToken === undefined ? "not set" : "not a string"}): must be a DigitalOcean API token with the domain scopes (a string or an Output of one)`);
-        }
+        assertSecretInput(`${where}.dnsToken`, a.dnsToken, isNonEmptyString, "must be a DigitalOcean API token with the domain scopes (a string or an Output of one)");
         if (a.minDaysRemaining !== undefined) {
             const { min, max } = MIN_DAYS_REMAINING;
             assertInput(`${where}.minDaysRemaining`, a.minDaysRemaining, (v) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max, `must be a whole number of days from ${min} to ${max}`);

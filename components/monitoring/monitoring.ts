@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import { assertTagName, validateRegionList } from "../droplet/tier";
-import { assertArgs, assertHttpUrlInput, assertRecord, assertString, fail } from "../validation/assert";
+import { assertArgs, assertHttpUrlInput, assertInput, assertInt, assertRecord, assertString, fail } from "../validation/assert";
 
 export interface MonitoringArgs {
     /** Alerts go here. */
@@ -10,9 +10,23 @@ export interface MonitoringArgs {
     readonly dropletTag: string;
     /** One uptime check per entry point: its region and its public health URL. */
     readonly entryPoints: readonly { readonly region: string; readonly url: pulumi.Input<string> }[];
+    /**
+     * With HTTPS: one check of the site over https by its name (whichever entry point DNS picks;
+     * every LB serves the same certificate), alerting when it is down and when its certificate has
+     * fewer than `sslExpiryDays` days left, i.e. renewal by `pulumi up` has not happened.
+     */
+    readonly site?: {
+        /** An https URL on the site name, e.g. "https://www.example.com/lb-health". */
+        readonly url: pulumi.Input<string>;
+        /** Alert once the certificate has fewer days left than this (1 to 89). */
+        readonly sslExpiryDays: number;
+    };
     /** Percent thresholds over a 5-minute window. */
     readonly thresholds?: { readonly cpu?: number; readonly memory?: number; readonly disk?: number };
 }
+
+/** Where DigitalOcean probes from. */
+const UPTIME_REGIONS = ["us_east", "eu_west", "se_asia", "us_west"];
 
 /** The metric alerts the stack raises, with their defaults. */
 export const DEFAULT_THRESHOLDS = { cpu: 85, memory: 90, disk: 85 } as const;
@@ -20,7 +34,8 @@ export const DEFAULT_THRESHOLDS = { cpu: 85, memory: 90, disk: 85 } as const;
 /**
  * Droplet metric alerts (CPU, memory, disk) for every droplet of the stack, and an uptime check
  * with a down alert per entry point, so an entry point that stops answering is noticed even
- * though the DNS round-robin keeps serving users from the others.
+ * though the DNS round-robin keeps serving users from the others; with HTTPS, a check of the site
+ * by name with down and certificate-expiry alerts.
  */
 export class Monitoring extends pulumi.ComponentResource {
     public readonly uptimeCheckIds: pulumi.Output<string>[];
@@ -33,6 +48,11 @@ export class Monitoring extends pulumi.ComponentResource {
             shape: "{ region, url }", min: 0, tooFew: () => "", once: "one uptime check per region",
             item: (f, e) => assertHttpUrlInput(`${f}.url`, e.url),
         });
+        if (a.site !== undefined) {
+            assertRecord("MonitoringArgs.site", a.site, "must be { url, sslExpiryDays } to watch the site over https, or left out");
+            assertInput("MonitoringArgs.site.url", a.site.url, (v) => typeof v === "string" && /^https:\/\/\S+$/.test(v), "must be an https URL such as \"https://www.example.com/lb-health\" (or an Output of one)");
+            assertInt("MonitoringArgs.site.sslExpiryDays", a.site.sslExpiryDays, 1, 89, "must be a whole number of days from 1 to 89");
+        }
         if (a.thresholds === undefined) return;
         assertRecord("MonitoringArgs.thresholds", a.thresholds, `must be { ${Object.keys(DEFAULT_THRESHOLDS).join("?, ")}? } in percent, or left out`);
         for (const [key, value] of Object.entries(a.thresholds)) {
@@ -62,21 +82,22 @@ export class Monitoring extends pulumi.ComponentResource {
                 description: `${name}: ${m.what} above ${m.value}% for 5 minutes`,
             }, { parent: this });
         }
-        this.uptimeCheckIds = args.entryPoints.map((e) => {
-            const check = new digitalocean.UptimeCheck(`${name}-${e.region}`, {
-                target: e.url,
-                type: "http",
-                regions: ["us_east", "eu_west", "se_asia", "us_west"],
-                enabled: true,
+        const notifications = [{ emails: [args.alertEmail] }];
+        /** An uptime check of `target` with a down alert; both named `${name}-${what}`. */
+        const watch = (what: string, target: pulumi.Input<string>, type: "http" | "https"): digitalocean.UptimeCheck => {
+            const check = new digitalocean.UptimeCheck(`${name}-${what}`, { target, type, regions: UPTIME_REGIONS, enabled: true }, { parent: this });
+            new digitalocean.UptimeAlert(`${name}-${what}-down`, { checkId: check.id, type: "down", period: "2m", notifications }, { parent: this });
+            return check;
+        };
+        this.uptimeCheckIds = args.entryPoints.map((e) => watch(e.region, e.url, "http").id);
+        if (args.site) {
+            const site = watch("site", args.site.url, "https");
+            // Threshold in days: the certificate has fewer left than this.
+            new digitalocean.UptimeAlert(`${name}-site-ssl-expiry`, {
+                checkId: site.id, type: "ssl_expiry", threshold: args.site.sslExpiryDays, comparison: "less_than", period: "2m", notifications,
             }, { parent: this });
-            new digitalocean.UptimeAlert(`${name}-${e.region}-down`, {
-                checkId: check.id,
-                type: "down",
-                period: "2m",
-                notifications: [{ emails: [args.alertEmail] }],
-            }, { parent: this });
-            return check.id;
-        });
+            this.uptimeCheckIds.push(site.id);
+        }
         this.registerOutputs({ uptimeCheckIds: this.uptimeCheckIds });
     }
 }

@@ -11,6 +11,8 @@ import { SessionCache } from "../cache/sessionCache";
 import { DatabaseCluster } from "../db/databaseCluster";
 import { AppTier } from "../app/appTier";
 import { LoadBalancerTier } from "../lb/loadBalancerTier";
+import { LB_HEALTH_URI } from "../lb/haproxyConfig";
+import { SiteCertificate } from "../lb/siteCertificate";
 import { RoundRobinDns } from "../dns/roundRobinDns";
 import { Monitoring } from "../monitoring/monitoring";
 import { DnsFailover } from "../failover/dnsFailover";
@@ -31,7 +33,10 @@ export interface HostSummary {
 export class HaStack extends pulumi.ComponentResource {
     /** The site's fully qualified name. */
     public readonly siteName: string;
+    /** https://<siteName>/ (http:// with `https: false`). */
     public readonly siteUrl: string;
+    /** The site's certificate, unless `https` is false. */
+    public readonly certificate: SiteCertificate | undefined;
     /** Reserved IP of each region: the addresses the round-robin name resolves to. */
     public readonly entryPoints: pulumi.Output<{ region: string; ipv4: string }[]>;
     /** Every droplet by role. */
@@ -53,7 +58,16 @@ export class HaStack extends pulumi.ComponentResource {
         super("dns-rr-ha:stack:HaStack", name, {}, opts);
         validateStackSettings(settings);
         this.siteName = siteName(settings);
-        this.siteUrl = `http://${this.siteName}/`;
+        const https = settings.https;
+        this.siteUrl = `${https ? "https" : "http"}://${this.siteName}/`;
+        // The DNS-01 token is used here, by `pulumi up`: the certificate reaches the LBs, the token does not.
+        this.certificate = https ? new SiteCertificate(`${name}-cert`, {
+            domain: this.siteName,
+            serverUrl: https.acme.serverUrl,
+            email: https.acme.email,
+            dnsToken: pulumi.secret(settings.dnsToken!),
+            minDaysRemaining: https.acme.minDaysRemaining,
+        }, { parent: this }) : undefined;
 
         // The wiring step's own key: generated, so no operator key has to be shared with the program.
         const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
@@ -116,6 +130,7 @@ export class HaStack extends pulumi.ComponentResource {
             siteName: this.siteName,
             healthPath: settings.app.healthPath,
             backends: this.app.servers,
+            ...(this.certificate ? { tls: { pem: this.certificate.pem } } : {}),
             ...(failover.enabled ? { packages: ["nodejs"] } : {}),
             ...(settings.reservedIpToken !== undefined ? {
                 failover: { apiToken: pulumi.secret(settings.reservedIpToken), ...(settings.digitaloceanApiUrl ? { apiUrl: settings.digitaloceanApiUrl } : {}) },
@@ -163,6 +178,8 @@ export class HaStack extends pulumi.ComponentResource {
             alertEmail: settings.alertEmail,
             dropletTag: name,
             entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, url: lb.healthUrl })),
+            // Alert at half of minDaysRemaining: renewal has been due that long and no `pulumi up` did it.
+            ...(https ? { site: { url: `https://${this.siteName}${LB_HEALTH_URI}`, sslExpiryDays: Math.max(1, Math.floor(https.acme.minDaysRemaining / 2)) } } : {}),
         }, { parent: this, dependsOn: [stackTag] });
 
         const witness = this.dnsFailover?.witness ? [this.dnsFailover.witness] : [];
@@ -192,6 +209,7 @@ export class HaStack extends pulumi.ComponentResource {
         this.databaseEndpoints = this.database.endpoints;
         this.registerOutputs({
             siteUrl: this.siteUrl,
+            certificateNotAfter: this.certificate?.notAfter,
             entryPoints: this.entryPoints,
             hosts: this.hosts,
             databaseEndpoints: this.databaseEndpoints,

@@ -35,6 +35,9 @@ export function validateStackSettings(s: StackSettings): void {
     for (const role of ["app", "cache"] as const) {
         if (!Number.isInteger(s[role].perRegion) || s[role].perRegion < 1) fail(`${role}.perRegion`, s[role].perRegion, "must be a whole number, at least 1");
     }
+    if (s.https !== false && s.dnsToken === undefined) {
+        fail("dnsToken", undefined, "is required with settings.https: the certificate's ACME DNS-01 challenge writes a TXT record in the domain with it; give a token with the domain scopes, or set https: false");
+    }
     if (s.adminCidrs.length === 0) fail("adminCidrs", s.adminCidrs, "must list at least one CIDR");
     if (s.sshPublicKeys.length === 0) fail("sshPublicKeys", s.sshPublicKeys, "must list at least one public key");
 }

@@ -110,6 +110,13 @@ export function assertInput(field: string, value: unknown, check: (v: unknown) =
     if (!isPending(value) && !check(value)) fail(field, value, allowed);
 }
 
+/** {@link assertInput} for a secret: a rejection describes the value (set or not, its type, its length) and never shows it. */
+export function assertSecretInput(field: string, value: unknown, check: (v: unknown) => boolean, allowed: string): void {
+    if (isPending(value) || check(value)) return;
+    const what = value === undefined ? "not set" : typeof value === "string" ? `secret, ${value.length} characters` : `secret, not a string`;
+    throw new Error(`${field} (${what}): ${allowed}`);
+}
+
 /** A `pulumi.Input` of a list: an Output or Promise, or a list whose every element passes `check`. */
 export function assertInputList(field: string, value: unknown, check: (v: unknown) => boolean, allowed: string): void {
     if (isPending(value)) return;
