@@ -240,6 +240,13 @@ describe("HTTPS in the program (on by default)", () => {
         assert.match(exports.certificateNotAfter as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     });
 
+    test("the certificate is ordered once the domain it proves itself in exists (DNS-01 writes a TXT record there)", () => {
+        const at = (r: ModelResource) => model.resources.indexOf(r);
+        const domain = model.ofKind("Domain")[0]!;
+        assert.ok(at(certificate()) > at(domain), "the order waits for the Domain");
+        for (const record of model.ofKind("DnsRecord")) assert.ok(at(certificate()) > at(record), `and for ${record.name}`);
+    });
+
     test("every LB gets the PEM over its wiring (0640 root:haproxy), serves 443 with it, redirects 80, and reloads when it changes", () => {
         const bundle = bundleOf(certificate());
         const lbs = droplets(model, "lb");

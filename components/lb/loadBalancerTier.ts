@@ -142,7 +142,11 @@ export class LoadBalancerTier extends pulumi.ComponentResource {
     }
 
     constructor(name: string, args: LoadBalancerTierArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("dns-rr-ha:lb:LoadBalancerTier", name, args, opts);
+        // The component's recorded inputs leave out the certificate bundle: the SDK resolves a
+        // component's inputs before its children register, and the certificate may itself wait on
+        // this tier's reserved IP (its DNS-01 order waits for the domain holding the round-robin records).
+        const { tls: _bundle, ...recorded } = args;
+        super("dns-rr-ha:lb:LoadBalancerTier", name, recorded, opts);
         LoadBalancerTier.validateArgs(args);
         this.region = args.region.region;
         const pair = args.count === 2;

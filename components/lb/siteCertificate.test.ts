@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as digitalocean from "@pulumi/digitalocean";
 import { DigitalOceanModel } from "../../lab/cloud/digitalOceanModel";
 import { runProgram } from "../../lab/cloud/runProgram";
 import { haproxyPemBundle, LETS_ENCRYPT_DIRECTORY, MIN_DAYS_REMAINING, SiteCertificate, type SiteCertificateArgs } from "./siteCertificate";
@@ -82,6 +83,21 @@ describe("SiteCertificate", () => {
         const { model } = await declare({ ...ARGS, serverUrl: "https://192.0.2.22:14000/dir", minDaysRemaining: 45 });
         assert.equal(model.ofKind("acme")[0]!.inputs.serverUrl, "https://192.0.2.22:14000/dir");
         assert.equal(model.ofKind("Certificate")[0]!.inputs.minDaysRemaining, 45);
+    });
+
+    test("the order waits for the component's dependsOn, even a resource declared after it (the domain)", async () => {
+        const model = new DigitalOceanModel();
+        await runProgram({
+            project: "p", stack: "s", config: {}, mocks: model.mocks(),
+            program: () => {
+                let declared: (r: pulumi.Resource[]) => void = () => undefined;
+                const cert = new SiteCertificate("site-cert", ARGS, { dependsOn: new Promise<pulumi.Resource[]>((resolve) => { declared = resolve; }) });
+                declared([new digitalocean.Domain("zone", { name: "example.com" })]);
+                return { notAfter: cert.notAfter };
+            },
+        });
+        const at = (kind: string) => model.resources.findIndex((r) => r.kind === kind);
+        assert.ok(at("Certificate") > at("Domain"), `certificate at ${at("Certificate")}, domain at ${at("Domain")}`);
     });
 
     test("bad args are refused naming the field, and the token is never shown", () => {

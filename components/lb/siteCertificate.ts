@@ -57,6 +57,8 @@ export function haproxyPemBundle(certificatePem: string, issuerPem: string, priv
  * An ACME account (ECDSA P-256 key, registered with the email) and one certificate for the site
  * name with an ECDSA P-256 key, proven by DNS-01 on DigitalOcean. Renewal happens only when
  * `pulumi up` runs and fewer than `minDaysRemaining` days are left: schedule `pulumi up`.
+ * The order waits for the component's `dependsOn` (give it the DigitalOcean domain, or what
+ * creates it, when this stack creates the domain: the challenge's TXT record goes there).
  */
 export class SiteCertificate extends pulumi.ComponentResource {
     /** Leaf, issuer chain and private key as one PEM (HAProxy's `crt` format). A secret. */
@@ -95,7 +97,7 @@ export class SiteCertificate extends pulumi.ComponentResource {
             keyType: "P256",
             minDaysRemaining: args.minDaysRemaining ?? MIN_DAYS_REMAINING.default,
             dnsChallenges: [{ provider: "digitalocean", config: { DO_AUTH_TOKEN: pulumi.secret(args.dnsToken) } }],
-        }, { parent: this, provider });
+        }, { parent: this, provider, ...(opts?.dependsOn !== undefined ? { dependsOn: opts.dependsOn } : {}) });
         this.pem = pulumi.secret(pulumi.all([certificate.certificatePem, certificate.issuerPem, certificate.privateKeyPem])
             .apply(([cert, issuer, key]) => haproxyPemBundle(cert, issuer, key)));
         this.notAfter = certificate.certificateNotAfter;

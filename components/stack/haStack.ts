@@ -60,6 +60,11 @@ export class HaStack extends pulumi.ComponentResource {
         this.siteName = siteName(settings);
         const https = settings.https;
         this.siteUrl = `${https ? "https" : "http"}://${this.siteName}/`;
+        // The DNS-01 challenge writes a TXT record into the domain, which RoundRobinDns creates; it is
+        // declared below (it needs the LBs' reserved IPs, and the LBs need the certificate), so the
+        // certificate waits on a promise of it.
+        let dnsDeclared: (dns: RoundRobinDns) => void = () => undefined;
+        const dnsReady = new Promise<pulumi.Resource[]>((resolve) => { dnsDeclared = (dns) => resolve([dns]); });
         // The DNS-01 token is used here, by `pulumi up`: the certificate reaches the LBs, the token does not.
         this.certificate = https ? new SiteCertificate(`${name}-cert`, {
             domain: this.siteName,
@@ -67,7 +72,7 @@ export class HaStack extends pulumi.ComponentResource {
             email: https.acme.email,
             dnsToken: pulumi.secret(settings.dnsToken!),
             minDaysRemaining: https.acme.minDaysRemaining,
-        }, { parent: this }) : undefined;
+        }, { parent: this, dependsOn: dnsReady }) : undefined;
 
         // The wiring step's own key: generated, so no operator key has to be shared with the program.
         const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
@@ -147,6 +152,7 @@ export class HaStack extends pulumi.ComponentResource {
             ttl: settings.ttl,
             entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp, ...(lb.reservedIpv6 ? { ipv6: lb.reservedIpv6 } : {}) })),
         }, { parent: this });
+        dnsDeclared(this.dns);
 
         if (failover.enabled) {
             this.dnsFailover = new DnsFailover(`${name}-dnsfo`, {
