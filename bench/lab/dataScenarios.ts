@@ -363,6 +363,8 @@ export interface SessionFacts {
     /** Sessions whose counter reset or skipped. */
     readonly lost: number;
     readonly failedRequests: number;
+    /** The counter sequences of the lost sessions (-1: the view failed), so a failure shows how. */
+    readonly lostSequences: readonly (readonly number[])[];
 }
 
 /** One browser-like session (cookie jar) on the client host, `n` page views one after the other. */
@@ -388,8 +390,8 @@ export async function memcachedKill(_ctx: BenchContext, state: LabState, session
     sigkillMainPids(state, victim.name, ["memcached.service"], true);
     try {
         const results = await Promise.all(runs);
-        const lost = results.filter((r) => r.counts.some((c, i) => c !== i + 1)).length;
-        const facts: SessionFacts = { sessions, requests: sessions * views, lost, failedRequests: results.reduce((n, r) => n + r.failed, 0) };
+        const lostSequences = results.filter((r) => r.counts.some((c, i) => c !== i + 1)).map((r) => r.counts);
+        const facts: SessionFacts = { sessions, requests: sessions * views, lost: lostSequences.length, failedRequests: results.reduce((n, r) => n + r.failed, 0), lostSequences };
         return {
             facts,
             outcome: {
@@ -397,7 +399,7 @@ export async function memcachedKill(_ctx: BenchContext, state: LabState, session
                     name: "a memcached node killed under live sessions",
                     description: `${sessions} sessions (cookie jars) each view the page ${views} times; ${victim.name} is SIGKILLed and kept down 2 s in. A session is lost if its counter ever resets or skips.`,
                     figures: [
-                        { name: "sessions lost", unit: "sessions", a: { label: `of ${sessions}`, value: lost } },
+                        { name: "sessions lost", unit: "sessions", a: { label: `of ${sessions}`, value: facts.lost } },
                         { name: "page views failed", unit: "requests", a: { label: `of ${facts.requests}`, value: facts.failedRequests } },
                     ],
                     loads: [],
