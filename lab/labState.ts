@@ -39,6 +39,11 @@ export interface LabState {
     readonly doApiUrl: string;
     /** Root-only file holding the API's bearer token. */
     readonly doApiTokenFile: string;
+    /**
+     * PEM of the lab ACME CA's root (pebble makes a new one per run): the one CA a lab client
+     * trusts for `https://` + siteName (curl --cacert, Node `ca`, Chromium's NSS db).
+     */
+    readonly acmeRootFile: string;
 }
 
 export function readLabState(file = LAB_STATE_FILE): LabState | undefined {
