@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { throwawayCa, startTlsTerminator } from "../../lab/testing/testTls";
 import { startDemoApp, DemoApp } from "../demo/servers";
 import { perSecond } from "../report/timeline";
 import { runLoadgen } from "./client";
@@ -136,5 +137,72 @@ describe("names through the system resolver", () => {
     });
     test("a bad spec exits with the setting named", async () => {
         await assert.rejects(runLoadgen({ host: "127.0.0.1", rate: 0, durationSec: 1, concurrency: 1, timeoutMs: 1, out: path.join(dir, "bad") }), /rate must be a positive number/);
+    });
+});
+
+describe("https targets", () => {
+    const SITE = "www.dns-rr-ha.test";
+    const writes = [{ path: "/whoami.json?write=0&key={key}&value={value}", ackJsonPath: "db.kv.id" }];
+
+    /** The demo app behind a TLS terminator with a certificate for SITE from a throwaway CA, as the LB is. */
+    async function behindTls(run: (t: { app: DemoApp; port: number; handshakes: string[]; caFile: string; otherCaFile: string }) => Promise<void>): Promise<void> {
+        const ca = throwawayCa(dir, "site-ca", SITE);
+        const other = throwawayCa(dir, "other-ca", SITE);
+        const app = await startDemoApp();
+        const tls = await startTlsTerminator(app.port, ca.server);
+        try {
+            await run({ app, port: tls.port, handshakes: tls.handshakes, caFile: ca.caFile, otherCaFile: other.caFile });
+        } finally {
+            await tls.close();
+            await app.close();
+        }
+    }
+
+    test("verified against caFile with SNI = the Host header's name; writes acknowledged; connections kept alive", async () => {
+        await behindTls(async ({ app, port, handshakes, caFile }) => {
+            const { summary, records } = await runLoadgen(spec(app, "https", { port, scheme: "https", caFile, hostHeader: SITE, paths: writes, rate: 100, durationSec: 1 }));
+            assert.equal(summary.ok, 100, JSON.stringify(summary.errorsByKind));
+            assert.equal(summary.acked, 100);
+            assert.deepEqual([...app.acked].sort(), records.map((r) => r.key!).sort());
+            assert.ok(records.every((r) => r.target === `127.0.0.1:${port}`));
+            assert.ok(handshakes.length >= 1 && handshakes.every((n) => n === SITE), `SNI sent: ${JSON.stringify(handshakes)}`);
+            assert.ok(handshakes.length < records.length / 2, `${handshakes.length} handshakes for ${records.length} requests: keep-alive reuses connections`);
+        });
+    });
+
+    test("a certificate from another CA fails every request, and nothing reaches the app", async () => {
+        await behindTls(async ({ app, port, otherCaFile }) => {
+            const { summary, records } = await runLoadgen(spec(app, "https-wrong-ca", { port, scheme: "https", caFile: otherCaFile, hostHeader: SITE, paths: writes, rate: 50, durationSec: 0.4 }));
+            assert.equal(records.length, 20);
+            assert.equal(summary.ok, 0);
+            assert.deepEqual(Object.keys(summary.errorsByKind), ["UNABLE_TO_VERIFY_LEAF_SIGNATURE"]);
+            assert.ok(records.every((r) => r.status === 0 && r.acked === false));
+            assert.equal(app.stored.size, 0, "no request got past the handshake");
+        });
+    });
+
+    test("without caFile Node's own roots apply, which do not hold the throwaway CA", async () => {
+        await behindTls(async ({ app, port }) => {
+            const { summary } = await runLoadgen(spec(app, "https-no-ca", { port, scheme: "https", hostHeader: SITE, rate: 20, durationSec: 0.5 }));
+            assert.equal(summary.ok, 0);
+            assert.equal(summary.errors, 10);
+        });
+    });
+
+    test("the right CA but another name in the Host header: refused as a name mismatch", async () => {
+        await behindTls(async ({ app, port, handshakes, caFile }) => {
+            const { summary } = await runLoadgen(spec(app, "https-wrong-name", { port, scheme: "https", caFile, hostHeader: "other.dns-rr-ha.test", rate: 20, durationSec: 0.5 }));
+            assert.equal(summary.ok, 0);
+            assert.deepEqual(Object.keys(summary.errorsByKind), ["ERR_TLS_CERT_ALTNAME_INVALID"]);
+            assert.ok(handshakes.every((n) => n === "other.dns-rr-ha.test"));
+        });
+    });
+
+    test("plain http to a TLS port fails; a caFile that cannot be read stops the run with its name", async () => {
+        await behindTls(async ({ app, port }) => {
+            const { summary } = await runLoadgen(spec(app, "http-to-tls", { port, rate: 20, durationSec: 0.5, timeoutMs: 1000 }));
+            assert.equal(summary.ok, 0);
+            await assert.rejects(runLoadgen(spec(app, "https-missing-ca", { port, scheme: "https", caFile: path.join(dir, "missing.pem"), rate: 1, durationSec: 1 })), /caFile .*missing\.pem/);
+        });
     });
 });

@@ -1,18 +1,24 @@
 /**
- * One HTTP request with a deadline, its answer read (part of the body kept) and, for a write,
- * whether the server acknowledged it.
+ * One HTTP or HTTPS request with a deadline, its answer read (part of the body kept) and, for a
+ * write, whether the server acknowledged it.
  */
 import * as http from "http";
+import * as https from "https";
 import * as net from "net";
+import { Scheme } from "./spec";
 
 /** What to send. */
 export interface Outgoing {
+    scheme: Scheme;
     address: string;
     port: number;
     path: string;
     headers: Record<string, string>;
     timeoutMs: number;
+    /** An https.Agent for https (it holds the trusted CAs and verifies), an http.Agent otherwise. */
     agent: http.Agent;
+    /** For https: SNI, and the name the certificate must be valid for (default: the address). */
+    servername?: string;
     /** Bytes of body to keep (the rest is read and dropped). */
     keepBytes: number;
 }
@@ -24,7 +30,10 @@ export interface Answer {
     error?: string;
 }
 
-/** Sends one GET; never rejects: a failure is an Answer with status 0 and an error. */
+/**
+ * Sends one GET; never rejects: a failure is an Answer with status 0 and an error (a refused
+ * certificate is its code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE or ERR_TLS_CERT_ALTNAME_INVALID).
+ */
 export function send(o: Outgoing): Promise<Answer> {
     return new Promise((resolve) => {
         let settled = false;
@@ -34,9 +43,10 @@ export function send(o: Outgoing): Promise<Answer> {
             clearTimeout(timer);
             resolve(a);
         };
-        const req = http.request({
+        const request = o.scheme === "https" ? https.request : http.request;
+        const req = request({
             host: o.address, port: o.port, path: o.path, method: "GET", headers: o.headers, agent: o.agent,
-            family: net.isIPv6(o.address) ? 6 : 4,
+            family: net.isIPv6(o.address) ? 6 : 4, ...(o.servername === undefined ? {} : { servername: o.servername }),
         }, (res) => {
             const chunks: Buffer[] = [];
             let kept = 0;

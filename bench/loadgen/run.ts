@@ -2,14 +2,16 @@
  * The open-loop run: starts each request when the schedule says, whatever the earlier ones
  * do, and reports every one as a record.
  */
+import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import { performance } from "perf_hooks";
 import { RequestRecord } from "../report/records";
 import { overallStats, OverallStats } from "../report/stats";
 import { AddressBook, Resolution } from "./resolver";
 import { acknowledged, send } from "./request";
 import { keyOf, pathFor, plannedAt, requestCount, routeChooser } from "./schedule";
-import { Plan } from "./spec";
+import { Plan, Scheme } from "./spec";
 
 /** What a run prints when done. */
 export interface LoadSummary extends OverallStats {
@@ -27,14 +29,31 @@ export interface LoadSummary extends OverallStats {
 const BODY_FOR_ACK = 1 << 20;
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
+/**
+ * One keep-alive pool per scheme. The https one verifies every certificate (against `caFile`
+ * when given, else Node's roots); a TLS handshake is paid once per connection, as a browser does.
+ */
+function agentsFor(plan: Plan): Record<Scheme, http.Agent> {
+    const pool = { keepAlive: true, maxSockets: plan.concurrency, maxFreeSockets: plan.concurrency };
+    let ca: Buffer | undefined;
+    if (plan.caFile !== undefined) {
+        try {
+            ca = fs.readFileSync(plan.caFile);
+        } catch (e) {
+            throw new Error(`caFile ${plan.caFile}: ${(e as Error).message}`);
+        }
+    }
+    return { http: new http.Agent(pool), https: new https.Agent({ ...pool, rejectUnauthorized: true, ...(ca ? { ca } : {}) }) };
+}
+
 /** Runs `plan`, handing each record to `sink` as it completes; resolves when every request has. */
 export async function runLoad(plan: Plan, sink: (r: RequestRecord) => void): Promise<LoadSummary> {
+    const agents = agentsFor(plan);
     const t0 = performance.now();
     const clock = () => round(performance.now() - t0);
     const book = new AddressBook([...new Set(plan.routes.map((r) => r.host))], clock);
     await book.refresh();
     const refresher = plan.resolveEverySec ? setInterval(() => void book.refresh(), plan.resolveEverySec * 1000) : undefined;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: plan.concurrency, maxFreeSockets: plan.concurrency });
     const choose = routeChooser(plan.routes.map((r) => r.weight));
     const n = requestCount(plan.rate, plan.durationSec);
     const records: RequestRecord[] = [];
@@ -62,7 +81,10 @@ export async function runLoad(plan: Plan, sink: (r: RequestRecord) => void): Pro
         }
         inFlight += 1;
         const keepBytes = Math.max(plan.bodyExcerptBytes, route.ackJsonPath ? BODY_FOR_ACK : 0);
-        const p = send({ address, port: route.port, path, headers: { ...plan.headers, Host: route.hostHeader }, timeoutMs: plan.timeoutMs, agent, keepBytes }).then((a) => {
+        const p = send({
+            scheme: route.scheme, address, port: route.port, path, headers: { ...plan.headers, Host: route.hostHeader }, timeoutMs: plan.timeoutMs,
+            agent: agents[route.scheme], keepBytes, ...(route.servername === undefined ? {} : { servername: route.servername }),
+        }).then((a) => {
             inFlight -= 1;
             const acked = key === undefined ? undefined : acknowledged(a, route.ackJsonPath);
             const ok = acked ?? (a.status >= 200 && a.status < 300);
@@ -87,7 +109,8 @@ export async function runLoad(plan: Plan, sink: (r: RequestRecord) => void): Pro
     });
     await Promise.all([...pending]);
     if (refresher) clearInterval(refresher);
-    agent.destroy();
+    agents.http.destroy();
+    agents.https.destroy();
     const writes = records.filter((r) => r.key !== undefined);
     return {
         ...overallStats(records, plan.durationSec),

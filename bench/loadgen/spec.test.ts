@@ -34,7 +34,27 @@ describe("planOf", () => {
             [{ bodyExcerptBytes: -1 }, /bodyExcerptBytes/], [{ resolveEverySec: 0 }, /resolveEverySec/],
         ];
         for (const [change, message] of bad) assert.throws(() => planOf({ ...base, ...change } as LoadSpec), message, JSON.stringify(change));
-        assert.throws(() => planOf({ ...base, host: undefined, urls: ["https://a/"] }), /only http/);
+        assert.throws(() => planOf({ ...base, host: undefined, urls: ["ftp://a/"] }), /only http: and https:/);
+        assert.throws(() => planOf({ ...base, scheme: "ftp" as "http" }), /scheme must be http or https/);
+        assert.throws(() => planOf({ ...base, host: undefined, urls: ["https://a/"], scheme: "https" }), /urls carry their own/);
+        assert.throws(() => planOf({ ...base, caFile: "/ca.pem" }), /caFile is for https/);
+        assert.throws(() => planOf({ ...base, scheme: "https", caFile: "" }), /caFile must be a file name/);
+    });
+    test("https: port 443 by default, SNI = the Host header's name (none for an address), caFile kept", () => {
+        const p = planOf({ ...base, host: "10.1.0.2", scheme: "https", hostHeader: "www.lab.test", caFile: "/lab/root.pem" });
+        assert.deepEqual(p.routes.map((r) => [r.scheme, r.host, r.port, r.hostHeader, r.servername]), [["https", "10.1.0.2", 443, "www.lab.test", "www.lab.test"]]);
+        assert.equal(p.caFile, "/lab/root.pem");
+        const named = planOf({ ...base, scheme: "https", port: 8443 });
+        assert.deepEqual(named.routes.map((r) => [r.port, r.hostHeader, r.servername]), [[8443, "www.lab.test:8443", "www.lab.test"]]);
+        const urls = planOf({ ...base, host: undefined, urls: ["https://www.lab.test/a", "https://10.1.0.2:8443/b", "https://[::1]/c", "http://www.lab.test:443/d"] });
+        assert.deepEqual(urls.routes.map((r) => [r.scheme, r.host, r.port, r.hostHeader, r.servername]), [
+            ["https", "www.lab.test", 443, "www.lab.test", "www.lab.test"],
+            ["https", "10.1.0.2", 8443, "10.1.0.2:8443", undefined],
+            ["https", "::1", 443, "[::1]", undefined],
+            ["http", "www.lab.test", 443, "www.lab.test:443", undefined],
+        ]);
+        assert.equal(planOf(base).routes[0]!.scheme, "http");
+        assert.equal(planOf(base).caFile, undefined);
     });
 });
 
@@ -54,7 +74,7 @@ describe("schedule", () => {
     });
     test("unique keys, filled in URL-encoded", () => {
         assert.equal(keyOf("run 1", 7), "run 1-7");
-        const route = { host: "h", port: 80, hostHeader: "h", path: "/w?key={key}&value={value}", weight: 1, write: true };
+        const route = { scheme: "http" as const, host: "h", port: 80, hostHeader: "h", path: "/w?key={key}&value={value}", weight: 1, write: true };
         assert.equal(pathFor(route, "a&b=c"), "/w?key=a%26b%3Dc&value=a%26b%3Dc");
     });
 });

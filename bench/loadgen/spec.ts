@@ -1,5 +1,7 @@
 /**
  * What the load generator is asked to do (its JSON argument), checked and normalised.
+ * HTTPS is always verified: the chain against `caFile` (or Node's roots) and the certificate's
+ * name against the Host header's name, which is also sent as SNI.
  */
 import * as net from "net";
 
@@ -22,14 +24,25 @@ export interface PathSpec {
 
 /** The load generator's input. Either `urls`, or `host` with `paths`. */
 export interface LoadSpec {
-    /** Full `http://` URLs, taken in turn (weight 1 each); the Host header is the URL's. */
+    /** Full `http://` or `https://` URLs, taken in turn (weight 1 each); the Host header is the URL's. */
     urls?: string[];
+    /** With `host`: `http` (default) or `https`. With `urls`, each URL's own. */
+    scheme?: Scheme;
     /** A name (resolved through the system resolver) or an address. */
     host?: string;
-    /** Default 80. */
+    /** Default 80, or 443 for https. */
     port?: number;
-    /** Host header; default `host` (with `:port` unless 80). */
+    /**
+     * Host header; default `host` (with `:port` unless the scheme's default). Over https its name
+     * (without the port) is the SNI and the name the certificate must be valid for, so an address
+     * in `host` can reach a site by its name: `{host: "10.1.0.2", scheme: "https", hostHeader: "www.x.test"}`.
+     */
     hostHeader?: string;
+    /**
+     * For https: a PEM file of the CA certificates to trust instead of Node's bundled roots (e.g.
+     * the lab ACME CA's root). Certificates are verified either way (`rejectUnauthorized`).
+     */
+    caFile?: string;
     paths?: PathSpec[];
     /** Requests started per second, on schedule whether or not earlier ones were answered. */
     rate: number;
@@ -50,11 +63,16 @@ export interface LoadSpec {
     out: string;
 }
 
+export type Scheme = "http" | "https";
+
 /** One way to send a request: where, with which Host header, which path, and how often. */
 export interface Route {
+    scheme: Scheme;
     host: string;
     port: number;
     hostHeader: string;
+    /** For https: the SNI and the name verified, the Host header's name (none when that is an address). */
+    servername?: string;
     path: string;
     weight: number;
     write: boolean;
@@ -64,6 +82,8 @@ export interface Route {
 /** A checked spec: its routes and settings with defaults filled in. */
 export interface Plan {
     routes: Route[];
+    /** PEM file of the CAs https routes trust instead of Node's roots. */
+    caFile?: string;
     rate: number;
     durationSec: number;
     concurrency: number;
@@ -82,26 +102,39 @@ function positive(name: string, v: unknown, integer = false): number {
     return v;
 }
 
-function hostHeaderOf(host: string, port: number): string {
+const DEFAULT_PORT: Record<Scheme, number> = { http: 80, https: 443 };
+
+function hostHeaderOf(scheme: Scheme, host: string, port: number): string {
     const h = net.isIPv6(host) ? `[${host}]` : host;
-    return port === 80 ? h : `${h}:${port}`;
+    return port === DEFAULT_PORT[scheme] ? h : `${h}:${port}`;
+}
+
+/** Where a request goes and as what: scheme, address or name, port, Host header (and SNI for https). */
+function endpoint(scheme: Scheme, host: string, port: number, hostHeader: string): Pick<Route, "scheme" | "host" | "port" | "hostHeader" | "servername"> {
+    // The Host header's name without its port; an address is no SNI (RFC 6066) and is verified as an IP.
+    const name = net.isIP(hostHeader) !== 0 ? hostHeader : hostHeader.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+    const servername = scheme === "https" && net.isIP(name) === 0 ? { servername: name } : {};
+    return { scheme, host, port, hostHeader, ...servername };
 }
 
 function routesOfUrls(urls: readonly string[]): Route[] {
     return urls.map((u) => {
         const url = new URL(u);
-        if (url.protocol !== "http:") throw new Error(`only http: URLs, got ${u}`);
+        if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`only http: and https: URLs, got ${u}`);
+        const scheme = url.protocol === "https:" ? "https" : "http";
         const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-        const port = url.port ? Number(url.port) : 80;
+        const port = url.port ? Number(url.port) : DEFAULT_PORT[scheme];
         const path = decodeURI(`${url.pathname}${url.search}`);
-        return { host, port, hostHeader: url.host, path, weight: 1, write: path.includes("{key}") };
+        return { ...endpoint(scheme, host, port, url.host), path, weight: 1, write: path.includes("{key}") };
     });
 }
 
 function routesOfPaths(spec: LoadSpec): Route[] {
     const host = spec.host;
     if (!host) throw new Error("give urls, or host with paths");
-    const port = spec.port ?? 80;
+    const scheme = spec.scheme ?? "http";
+    if (scheme !== "http" && scheme !== "https") throw new Error(`scheme must be http or https, got ${JSON.stringify(scheme)}`);
+    const port = spec.port ?? DEFAULT_PORT[scheme];
     positive("port", port, true);
     const paths = spec.paths ?? [{ path: "/" }];
     if (paths.length === 0) throw new Error("paths is empty");
@@ -110,7 +143,8 @@ function routesOfPaths(spec: LoadSpec): Route[] {
         const weight = positive(`weight of ${p.path}`, p.weight ?? 1);
         const write = p.path.includes("{key}");
         if (p.ackJsonPath !== undefined && !write) throw new Error(`ackJsonPath is for writes (a path with {key}): ${p.path}`);
-        return { host, port, hostHeader: spec.hostHeader ?? hostHeaderOf(host, port), path: p.path, weight, write, ...(p.ackJsonPath ? { ackJsonPath: p.ackJsonPath } : {}) };
+        const target = endpoint(scheme, host, port, spec.hostHeader ?? hostHeaderOf(scheme, host, port));
+        return { ...target, path: p.path, weight, write, ...(p.ackJsonPath ? { ackJsonPath: p.ackJsonPath } : {}) };
     });
 }
 
@@ -118,13 +152,19 @@ function routesOfPaths(spec: LoadSpec): Route[] {
 export function planOf(spec: LoadSpec, now = Date.now(), pid = process.pid): Plan {
     if (typeof spec !== "object" || spec === null) throw new Error("the spec must be a JSON object");
     if (spec.urls !== undefined && spec.host !== undefined) throw new Error("give urls or host, not both");
+    if (spec.urls !== undefined && spec.scheme !== undefined) throw new Error("scheme goes with host; urls carry their own");
     const routes = spec.urls !== undefined ? routesOfUrls(spec.urls) : routesOfPaths(spec);
     if (routes.length === 0) throw new Error("urls is empty");
+    if (spec.caFile !== undefined) {
+        if (typeof spec.caFile !== "string" || spec.caFile === "") throw new Error(`caFile must be a file name, got ${JSON.stringify(spec.caFile)}`);
+        if (!routes.some((r) => r.scheme === "https")) throw new Error("caFile is for https targets; none is");
+    }
     if (typeof spec.out !== "string" || spec.out === "") throw new Error("out (the records file) is required");
     const excerpt = spec.bodyExcerptBytes ?? 0;
     if (!Number.isInteger(excerpt) || excerpt < 0) throw new Error(`bodyExcerptBytes must be a whole number, got ${excerpt}`);
     return {
         routes,
+        ...(spec.caFile !== undefined ? { caFile: spec.caFile } : {}),
         rate: positive("rate", spec.rate),
         durationSec: positive("durationSec", spec.durationSec),
         concurrency: positive("concurrency", spec.concurrency, true),
