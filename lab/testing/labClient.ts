@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { LabState } from "../labState";
+import type { ProbeTls } from "./netProbe";
 
 const PROBE = path.join(__dirname, "netProbe.ts");
 const TSX = require.resolve("tsx");
@@ -29,9 +30,43 @@ export function inHost(state: LabState, host: string, cmd: string): { code: numb
     return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }
 
-/** One HTTP GET from the client host, through a given entry point address. */
-export function clientGet(state: LabState, address: string, pathAndQuery: string): { status: number; body: string } {
-    const r = spawnSync("ip", ["netns", "exec", state.clientNetns, "curl", "-s", "-m", "10", "-o", "-", "-w", "\n%{http_code}", "-H", `Host: ${state.siteName}`, `http://${address}${pathAndQuery}`], { encoding: "utf8" });
+/** What a stream probe needs to reach the site over verified HTTPS: `{ mode: "stream", ..., tls: siteTls(state) }`. */
+export function siteTls(state: LabState): ProbeTls {
+    return { caFile: state.acmeRootFile, servername: state.siteName };
+}
+
+/** An answer curl got on the client host: status (0 when none, e.g. a refused certificate), body, curl's error. */
+export interface ClientAnswer {
+    status: number;
+    body: string;
+    /** Where a redirect points (curl does not follow it). */
+    location?: string;
+    /** curl's message when no answer came (`curl: (60) SSL certificate problem: ...`). */
+    error?: string;
+}
+
+/** One curl (no redirect followed) in the client's namespace. */
+function curlFromClient(state: LabState, args: readonly string[]): ClientAnswer {
+    const r = spawnSync("ip", ["netns", "exec", state.clientNetns, "curl", "-sS", "-m", "10", "-o", "-", "-w", "\n%{redirect_url}\n%{http_code}", ...args], { encoding: "utf8" });
     const lines = r.stdout.split("\n");
-    return { status: Number(lines.pop()), body: lines.join("\n") };
+    const status = Number(lines.pop());
+    const location = lines.pop() ?? "";
+    return { status, body: lines.join("\n"), ...(location ? { location } : {}), ...(status === 0 && r.stderr.trim() ? { error: r.stderr.trim().split("\n")[0] } : {}) };
+}
+
+/**
+ * One HTTPS GET of the site from the client host, through a given entry point address, as a
+ * browser would: SNI and Host = siteName, the certificate verified against the lab CA's root
+ * (chain and name); a certificate that does not verify is status 0 with curl's error.
+ */
+export function clientGet(state: LabState, address: string, pathAndQuery: string): ClientAnswer {
+    return curlFromClient(state, ["--cacert", state.acmeRootFile, "--resolve", `${state.siteName}:443:${address}`, `https://${state.siteName}${pathAndQuery}`]);
+}
+
+/**
+ * One plain-HTTP GET from the client host, through a given entry point address (Host = siteName),
+ * redirects not followed: 301 to https for the site's pages, 200 for /lb-health (exempt).
+ */
+export function clientGetPlain(state: LabState, address: string, pathAndQuery: string): ClientAnswer {
+    return curlFromClient(state, ["-H", `Host: ${state.siteName}`, `http://${address}${pathAndQuery}`]);
 }
