@@ -82,10 +82,10 @@ describe("nothing lost under faults, in the lab", { timeout: 1_800_000 }, () => 
         assert.ok(facts.afterReturnMs <= 120_000, `after return ${facts.afterReturnMs} ms; bound 120 s`);
     });
 
-    test("what HAProxy costs: /healthz through the LB and straight to an app server, side by side", async () => {
+    test("what HAProxy costs: /healthz through the LB (HTTPS, TLS terminated there) and straight to an app server (HTTP), side by side", async () => {
         const { outcome, ratio, capacity } = await lbCost({ ...ctx, rate: 100 }, state, 5);
         const [via, direct] = outcome.report.loads;
-        figure(`LB cost at 100 req/s each: through HAProxy p50 ${via!.stats.p50?.toFixed(2)} ms p99 ${via!.stats.p99?.toFixed(2)} ms, ${via!.stats.throughput?.toFixed(0)} ok req/s; direct p50 ${direct!.stats.p50?.toFixed(2)} ms p99 ${direct!.stats.p99?.toFixed(2)} ms, ${direct!.stats.throughput?.toFixed(0)} ok req/s; ratios p50 ${ratio.p50?.toFixed(2)} p99 ${ratio.p99?.toFixed(2)} throughput ${ratio.throughput?.toFixed(2)}; capacity (wrk, both at once) ${capacity.via?.toFixed(0)} vs ${capacity.direct?.toFixed(0)} req/s, ratio ${ratio.capacity?.toFixed(2)}`);
+        figure(`LB cost at 100 req/s each: through HAProxy over verified HTTPS p50 ${via!.stats.p50?.toFixed(2)} ms p99 ${via!.stats.p99?.toFixed(2)} ms, ${via!.stats.throughput?.toFixed(0)} ok req/s; direct (plain HTTP) p50 ${direct!.stats.p50?.toFixed(2)} ms p99 ${direct!.stats.p99?.toFixed(2)} ms, ${direct!.stats.throughput?.toFixed(0)} ok req/s; ratios p50 ${ratio.p50?.toFixed(2)} p99 ${ratio.p99?.toFixed(2)} throughput ${ratio.throughput?.toFixed(2)}; capacity (wrk, both at once) ${capacity.via?.toFixed(0)} vs ${capacity.direct?.toFixed(0)} req/s, ratio ${ratio.capacity?.toFixed(2)}`);
         assert.ok(capacity.via !== null && capacity.direct !== null, "wrk measured both sides");
         assert.equal(via!.stats.errors, 0);
         assert.equal(direct!.stats.errors, 0);

@@ -19,7 +19,7 @@ import { overallStats, percentile } from "../report/stats";
 import { buildTimeline, loadSeries, Marker, Series } from "../report/timeline";
 import { BenchContext, ScenarioOutcome } from "../scenario";
 import { checksums, dbNodes, keysPresent, replicationHealth, setSemisync, sql, waitReplicationHealthy } from "./labDb";
-import { writeThroughEntryPoints } from "./writeLoad";
+import { siteThrough, writeThroughEntryPoints } from "./writeLoad";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -307,7 +307,11 @@ export async function steadyLag(ctx: BenchContext, state: LabState, durationSec:
     };
 }
 
-/** Closed-loop capacity with wrk (Debian's): requests/s at 8 connections for `sec` seconds. */
+/**
+ * Closed-loop capacity with wrk (Debian's): requests/s at 8 connections for `sec` seconds. For an
+ * https URL wrk does not verify the certificate (nor send the site's name as SNI: it sends the
+ * URL's host); the verified HTTPS path is the load generator's. Each connection handshakes once.
+ */
 function wrkCapacity(netns: string, url: string, hostHeader: string, sec: number): Promise<number | null> {
     return new Promise((resolve) => {
         const p = spawn("ip", ["netns", "exec", netns, "wrk", "-t1", "-c8", `-d${sec}s`, "-H", `Host: ${hostHeader}`, url], { stdio: ["ignore", "pipe", "ignore"] });
@@ -320,7 +324,12 @@ function wrkCapacity(netns: string, url: string, hostHeader: string, sec: number
     });
 }
 
-/** The HAProxy hop: the same health page through an LB and straight from an app server, side by side from the LB's own host. */
+/**
+ * The HAProxy hop: the same health page through an LB and straight from an app server, side by
+ * side from the LB's own host. Through the LB is HTTPS (verified against the lab CA), as clients
+ * reach the site, so the hop's cost includes TLS termination; straight to the app server is plain
+ * HTTP, as HAProxy itself talks to it on the private network.
+ */
 export async function lbCost(ctx: BenchContext, state: LabState, durationSec: number): Promise<{
     outcome: ScenarioOutcome;
     ratio: { throughput: number | null; p50: number | null; p99: number | null; capacity: number | null };
@@ -330,15 +339,18 @@ export async function lbCost(ctx: BenchContext, state: LabState, durationSec: nu
     const app = state.hosts.find((h) => h.role === "app" && h.region === lb.region)!;
     const netns = path.basename(lb.netns);
     const wrap = ["ip", "netns", "exec", netns];
-    const spec = (host: string) => ({ host, hostHeader: state.siteName, paths: [{ path: "/healthz" }], rate: ctx.rate, durationSec, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs });
-    const [via, direct] = await Promise.all([ctx.load("lb-via", spec(lb.publicIpv4), wrap), ctx.load("lb-direct", spec(app.privateIpv4), wrap)]);
-    const a = { label: `through HAProxy on ${lb.name}`, stats: overallStats(via.records, durationSec) };
+    const load = { paths: [{ path: "/healthz" }], rate: ctx.rate, durationSec, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs };
+    const [via, direct] = await Promise.all([
+        ctx.load("lb-via", { ...load, ...siteThrough(state, lb.publicIpv4) }, wrap),
+        ctx.load("lb-direct", { ...load, host: app.privateIpv4, hostHeader: state.siteName }, wrap),
+    ]);
+    const a = { label: `through HAProxy on ${lb.name} (HTTPS)`, stats: overallStats(via.records, durationSec) };
     const b = { label: `straight to ${app.name}`, stats: overallStats(direct.records, durationSec) };
     const div = (x: number | null, y: number | null) => (x === null || y === null || y === 0 ? null : x / y);
     // An open loop at a fixed rate is served in full by both sides; capacity needs a closed loop.
     const capSec = Math.max(3, Math.min(10, Math.round(durationSec)));
     const [capVia, capDirect] = await Promise.all([
-        wrkCapacity(netns, `http://${lb.publicIpv4}/healthz`, state.siteName, capSec),
+        wrkCapacity(netns, `https://${lb.publicIpv4}/healthz`, state.siteName, capSec),
         wrkCapacity(netns, `http://${app.privateIpv4}/healthz`, state.siteName, capSec),
     ]);
     const seconds = Math.ceil(durationSec);
@@ -348,7 +360,7 @@ export async function lbCost(ctx: BenchContext, state: LabState, durationSec: nu
         outcome: {
             report: {
                 name: "what the load balancer costs",
-                description: `GET /healthz at ${ctx.rate} req/s each, at the same time, from ${lb.name}'s host: through its HAProxy (which balances the local app servers) and straight to ${app.name}; then capacity, both at once, with wrk (8 connections, ${capSec} s each).`,
+                description: `GET /healthz at ${ctx.rate} req/s each, at the same time, from ${lb.name}'s host: through its HAProxy over HTTPS (so the hop includes TLS termination: a handshake per new keep-alive connection, the certificate verified against the lab CA, then plain HTTP to the local app servers it balances) and straight to ${app.name} over plain HTTP, as HAProxy reaches it; then capacity, both at once, with wrk (8 keep-alive connections, ${capSec} s each; wrk does not verify the certificate).`,
                 figures: [...sideBySide(a, b), { name: "capacity (wrk, 8 connections)", unit: "req/s", a: { label: a.label, value: capVia }, b: { label: b.label, value: capDirect } }],
                 loads: [a, b],
             },
@@ -367,9 +379,17 @@ export interface SessionFacts {
     readonly lostSequences: readonly (readonly number[])[];
 }
 
-/** One browser-like session (cookie jar) on the client host, `n` page views one after the other. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * One browser-like session (cookie jar) on the client host, `n` page views one after the other,
+ * over HTTPS to the site's name (resolved through the lab DNS), the certificate verified against
+ * the lab CA's root. A view without a counter in its answer (no answer, a refused certificate, an
+ * error page) is -1.
+ */
 function sessionRun(state: LabState, jar: string, n: number): Promise<{ counts: number[]; failed: number }> {
-    const script = `for i in $(seq ${n}); do curl -s -m 10 -b ${jar} -c ${jar} -H 'Host: ${state.siteName}' 'http://${state.siteName}/whoami.json?write=0' | grep -o '"count":[0-9]*' || echo '"count":-1'; sleep 0.3; done; rm -f ${jar}`;
+    const url = shellQuote(new URL("/whoami.json?write=0", `https://${state.siteName}`).href);
+    const script = `for i in $(seq ${n}); do curl -s -m 10 --cacert ${shellQuote(state.acmeRootFile)} -b ${jar} -c ${jar} ${url} | grep -o '"count":[0-9]*' || echo '"count":-1'; sleep 0.3; done; rm -f ${jar}`;
     return new Promise((resolve) => {
         const p = spawn("ip", ["netns", "exec", state.clientNetns, "sh", "-c", script], { stdio: ["ignore", "pipe", "ignore"] });
         let out = "";
@@ -435,7 +455,7 @@ async function waitForFile(state: LabState, host: string, name: string, timeoutM
 /**
  * A file uploaded on one app server reaches all the others (lsyncd), and a server that was down
  * during the upload gets it once it is back. Uploads go straight to one app server's upload.php
- * from an LB's host (app servers only accept LBs).
+ * from an LB's host (app servers only accept LBs), in plain HTTP as HAProxy talks to them.
  */
 export async function uploads(_ctx: BenchContext, state: LabState): Promise<{ outcome: ScenarioOutcome; facts: UploadFacts }> {
     const apps = state.hosts.filter((h) => h.role === "app");

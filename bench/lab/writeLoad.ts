@@ -4,8 +4,18 @@
  */
 import { LabState } from "../../lab/labState";
 import { LoadResult } from "../loadgen/client";
+import { LoadSpec } from "../loadgen/spec";
 import { RequestRecord } from "../report/records";
 import { BenchContext } from "../scenario";
+
+/**
+ * The site through one LB address, as a browser reaches it: HTTPS to the address with SNI and
+ * Host = siteName, the certificate verified against the lab ACME CA's root (plain HTTP would only
+ * get HAProxy's 301).
+ */
+export function siteThrough(state: LabState, address: string): Pick<LoadSpec, "scheme" | "host" | "hostHeader" | "caFile"> {
+    return { scheme: "https", host: address, hostHeader: state.siteName, caFile: state.acmeRootFile };
+}
 
 export interface WriteLoad {
     readonly prefix: string;
@@ -17,8 +27,7 @@ export interface WriteLoad {
 export async function writeThroughEntryPoints(ctx: BenchContext, state: LabState, name: string, rate: number, durationSec: number): Promise<WriteLoad> {
     const prefix = `${name}-${Date.now().toString(36)}`;
     const results = await Promise.all(state.entryPoints.map((e) => ctx.load(`${name}-${e.region}`, {
-        host: e.ipv4,
-        hostHeader: state.siteName,
+        ...siteThrough(state, e.ipv4),
         paths: [{ path: "/whoami.json?write=0&key={key}&value=v", ackJsonPath: "db.kv.id" }],
         rate: rate / state.entryPoints.length,
         durationSec,
