@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { cleanupStale } from "./host";
 import { stopDnsFromState } from "./dns";
+import { stopPebbleFromState } from "./acme/pebble";
 import { destroyAll, destroyFabric } from "./net";
 import { LAB_DIR, LAB_PREFIX, LAB_STATE_FILE } from "./labPaths";
 
@@ -15,10 +16,11 @@ export async function labDown(opts: { log: (line: string) => void }): Promise<vo
     const stopped = await cleanupStale(path.join(LAB_DIR, "hosts"));
     log(`stopped ${stopped.length} droplet container(s)`);
     await stopDnsFromState(path.join(LAB_DIR, "dns")).catch(() => undefined);
+    await stopPebbleFromState(path.join(LAB_DIR, "acme")).catch(() => undefined);
     const report = await destroyAll(LAB_PREFIX);
     await destroyFabric(LAB_PREFIX).catch(() => undefined);
     log(`removed ${report.namespaces.length} network namespace(s), stopped ${report.killedPids.length} leftover process(es)`);
-    for (const dir of ["hosts", "volumes", "dns", "doapi"]) fs.rmSync(path.join(LAB_DIR, dir), { recursive: true, force: true });
+    for (const dir of ["hosts", "volumes", "dns", "doapi", "acme"]) fs.rmSync(path.join(LAB_DIR, dir), { recursive: true, force: true });
     fs.rmSync(LAB_STATE_FILE, { force: true });
     log("lab is down");
 }

@@ -16,6 +16,8 @@ import { LAB_DIR, LAB_PREFIX, LAB_STACK, PROJECT_DIR } from "./labPaths";
 import { LabState, readLabState, writeLabState } from "./labState";
 import { labDown } from "./down";
 import { preflight } from "./preflight";
+import { fetchPebbleRoots, startPebble } from "./acme/pebble";
+import { labAcmeIssuer } from "./acme/labIssuer";
 
 const program = programFrom(path.join(PROJECT_DIR, "index.ts"));
 
@@ -99,7 +101,7 @@ export function describeLab(s: LabState): string {
         ...describeFaults(s.prefix),
         "",
         `bring-up: ${s.bringUpSeconds.toFixed(1)} s, memory of all droplets: ${s.memoryMb} MiB (PSS)`,
-        "reach it:  npm run lab -- exec client -- curl -s http://" + s.siteName + "/whoami.json",
+        `reach it:  npm run lab -- exec client -- curl -s --cacert ${s.acmeRootFile} ${new URL("/whoami.json", s.siteUrl).href}`,
         "           npm run lab -- exec HOST -- CMD     npm run lab -- status [--json]     npm run lab -- down",
     ].join("\n");
 }
@@ -121,6 +123,10 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
     const config = readStackConfig(PROJECT_DIR, stack);
     const keysKey = `${project}:sshPublicKeys`;
     config[keysKey] = JSON.stringify([...(JSON.parse(config[keysKey] ?? "[]") as string[]), operatorKey()]);
+    // What an operator sets as secrets for production: here a token of the lab's API (started below).
+    const doApiToken = crypto.randomBytes(24).toString("hex");
+    config[`${project}:reservedIpToken`] = doApiToken;
+    config[`${project}:dnsToken`] = doApiToken;
 
     // A first, side-effect-free run tells which packages the droplets install: the image bakes them.
     const dry = new DigitalOceanModel();
@@ -131,9 +137,18 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
     const fabric = await createFabric({ prefix: LAB_PREFIX, interRegionDelayMs: 40 });
     const plan = fabricState(fabric).plan;
     await createSpecialHosts(fabric, plan);
-    const cloud = new LabCloud({ fabric, plan, rootfs: image.rootfs, labDir: LAB_DIR, log });
+    const adminNetns = hostNetnsName(LAB_PREFIX, "admin");
+    // The ACME CA (pebble, Let's Encrypt's test server) on the admin host, asking the lab's BIND
+    // for challenge records; its root is the one CA the lab's clients trust for the site.
+    const pebble = await startPebble({ netns: adminNetns, listenAddress: plan.adminIp, dnsServer: `${plan.dnsIp}:53`, stateDir: path.join(LAB_DIR, "acme") });
+    const acmeRootFile = path.join(LAB_DIR, "acme", "root.pem");
+    fs.writeFileSync(acmeRootFile, (await fetchPebbleRoots(pebble)).rootPem);
+    log(`ACME CA (pebble) at ${pebble.directoryUrl}, root in ${acmeRootFile}`);
+    const cloud: LabCloud = new LabCloud({
+        fabric, plan, rootfs: image.rootfs, labDir: LAB_DIR, log,
+        acmeIssuer: labAcmeIssuer({ pebble, netns: adminNetns, dnsStateDir: path.join(LAB_DIR, "dns"), zone: String(config[`${project}:domain`]), dnsToken: doApiToken }),
+    });
     // The DigitalOcean metadata service and the API paths the stack's own agents call.
-    const doApiToken = crypto.randomBytes(24).toString("hex");
     cloud.doApi = await startDoApi({
         fabric,
         stateDir: path.join(LAB_DIR, "doapi"),
@@ -144,9 +159,6 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         dnsStateDir: cloud.dnsStateDir,
     });
     log(`DigitalOcean metadata at http://169.254.169.254 in every droplet, API at ${cloud.doApi.url}`);
-    // What an operator sets as secrets for production: here a token of the lab's API, and its URL.
-    config[`${project}:reservedIpToken`] = doApiToken;
-    config[`${project}:dnsToken`] = doApiToken;
     config[`${project}:digitaloceanApiUrl`] = cloud.doApi.url;
     const exports = await runProgram({ project, stack, config, mocks: cloud.mocks(), program });
 
@@ -166,7 +178,7 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         entryPoints,
         dnsServer: plan.dnsIp,
         clientNetns,
-        adminNetns: hostNetnsName(LAB_PREFIX, "admin"),
+        adminNetns,
         labDir: LAB_DIR,
         hosts: cloud.hosts.map((h) => ({
             name: h.name, role: h.role, region: h.region, publicIpv4: h.publicIpv4, privateIpv4: h.privateIpv4,
@@ -177,6 +189,7 @@ export async function labUp(opts: { stack?: string; log: (line: string) => void 
         dnsStateDir: cloud.dnsStateDir,
         doApiUrl: cloud.doApi.url,
         doApiTokenFile: writeSecret(path.join(LAB_DIR, "keys", "do-api-token"), doApiToken),
+        acmeRootFile,
     };
     cloud.doApi.detach();
     writeLabState(state);

@@ -3,6 +3,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import type * as pulumi from "@pulumi/pulumi";
 import { DigitalOceanModel, ModelResource, State, unwrapSecrets } from "./digitalOceanModel";
+import { ACME_CERTIFICATE_TYPE, type AcmeIssuer } from "./acmeModel";
 import { runOverSsh } from "./remoteCommand";
 import {
     Fabric, ensureVpc, peer, createHostNetns, hostNetnsName, assignReservedIp, renderFirewallNft, applyFirewall,
@@ -33,6 +34,8 @@ export interface LabCloudOptions {
     /** Directory for hosts' overlays and volumes, DNS state and keys. */
     readonly labDir: string;
     readonly log: (line: string) => void;
+    /** Issues the program's ACME certificate (`up`: pebble through DNS-01); default: the model's CA. */
+    readonly acmeIssuer?: AcmeIssuer;
 }
 
 const ROLES = ["lb", "app", "db", "cache", "witness"];
@@ -59,7 +62,7 @@ export class LabCloud {
     public doApi: DoApi | undefined;
 
     constructor(private readonly opts: LabCloudOptions) {
-        this.model = new DigitalOceanModel({ dropletPublic: opts.plan.dropletPublicRange, reserved: opts.plan.reservedRange });
+        this.model = new DigitalOceanModel({ dropletPublic: opts.plan.dropletPublicRange, reserved: opts.plan.reservedRange }, { acmeIssuer: opts.acmeIssuer });
         this.keyFile = path.join(opts.labDir, "keys", "deploy");
     }
 
@@ -74,8 +77,11 @@ export class LabCloud {
     public mocks(): pulumi.runtime.Mocks {
         return {
             newResource: async (args: pulumi.runtime.MockResourceArgs) => {
-                const created = this.model.create(args.type, args.name, args.inputs);
-                const record = this.model.resources[this.model.resources.length - 1]!;
+                // Synchronous where it can be: the record is then the last one, whatever else is in flight.
+                const created = args.type === ACME_CERTIFICATE_TYPE
+                    ? await this.model.createAsync(args.type, args.name, args.inputs)
+                    : this.model.create(args.type, args.name, args.inputs);
+                const record = this.model.resources.filter((r) => r.type === args.type && r.name === args.name && r.id === created.id).pop()!;
                 await this.realize(record);
                 return created;
             },
