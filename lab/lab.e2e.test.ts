@@ -12,7 +12,7 @@ import { LAB_PREFIX } from "./labPaths";
 import { blackhole, openFabric, reservedIpHolder, unblackhole } from "./net";
 import { launchInNetns } from "./testing/browser";
 import { cli, figure, labDownAndCheck, labUp, stats, waitAllServersUp } from "./testing/e2eSupport";
-import { clientGet, inHost, probeFrom, probeFromAsync } from "./testing/labClient";
+import { clientGet, inHost, probeFrom, probeFromAsync, siteTls } from "./testing/labClient";
 
 interface Whoami { host: string; region: string; count: number; session_id: string }
 
@@ -133,8 +133,8 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         // Kept down (not restarted by systemd); keepalived's standby then takes the IP over within seconds.
         assert.equal(inHost(state, holder, "systemctl kill --signal=SIGKILL haproxy; systemctl stop haproxy").code, 0);
         try {
-            const [port] = probeFrom<{ result: string }[]>(state.clientNetns, { mode: "ports", targets: [{ host: entry.ipv4, port: 80 }], timeoutMs: 2000 });
-            assert.equal(port!.result, "refused", "the dead entry point refuses connections");
+            const ports = probeFrom<{ port: number; result: string }[]>(state.clientNetns, { mode: "ports", targets: [80, 443].map((port) => ({ host: entry.ipv4, port })), timeoutMs: 2000 });
+            for (const p of ports) assert.equal(p.result, "refused", `the dead entry point refuses connections on ${p.port}`);
             const loads = [];
             for (let i = 0; i < 10; i++) loads.push(await freshLoad(state));
             const failed = loads.filter((l) => !l.ok);
@@ -172,7 +172,7 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         const entry = state.entryPoints[0]!;
         const victim = state.hosts.find((h) => h.role === "app" && h.region === entry.region)!;
         const stream = probeFromAsync<{ ok: number; failed: number; errors: string[]; latenciesMs: number[] }>(state.clientNetns, {
-            mode: "stream", host: entry.ipv4, hostHeader: state.siteName, path: "/whoami.json?write=0", count: 120, intervalMs: 50, timeoutMs: 15_000,
+            mode: "stream", host: entry.ipv4, hostHeader: state.siteName, tls: siteTls(state), path: "/whoami.json?write=0", count: 120, intervalMs: 50, timeoutMs: 15_000,
         });
         // The probe runs in a child process; stop the server a second into its stream.
         const stopper = new Promise<void>((resolve) => setTimeout(() => {

@@ -31,7 +31,7 @@ function nmapFrom(netns: string, targets: readonly string[], ports = "1-65535"):
     // ~15 addresses near a minute and a half on 2 cores.
     const r = spawnSync("ip", ["netns", "exec", netns, "nmap", "-Pn", "-n", "-sS", "-p", ports, "--max-retries", "1", "--min-rate", "20000", "-T4", "--open", "-oG", "-", ...targets], { encoding: "utf8", timeout: 600_000 });
     assert.equal(r.status, 0, `nmap failed: ${r.stderr}`);
-    const done = /# Nmap done at .* -- (\d+) IP addresses? \((\d+) hosts? up\)/.exec(r.stdout);
+    const done = /# Nmap done at .* -- (\d+) IP address(?:es)? \((\d+) hosts? up\)/.exec(r.stdout);
     assert.ok(done, `nmap did not finish: ${r.stdout.slice(-500)}`);
     assert.equal(Number(done[2]), targets.length, `nmap saw ${done[2]} of ${targets.length} addresses up (-Pn: every address counts)`);
     return { open: parseOpenPorts(r.stdout), seconds: (Date.now() - t) / 1000 };
