@@ -6,11 +6,17 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { LabState } from "./labState";
 import { launchInNetns } from "./testing/browser";
 import { figure, labDownAndCheck, labUp } from "./testing/e2eSupport";
-import { inHost } from "./testing/labClient";
+import { inHost, probeFromAsync, siteTls } from "./testing/labClient";
+import { openFabric, reservedIpHolder } from "./net";
+import { LAB_PREFIX } from "./labPaths";
+import { servedZones } from "./dns";
+import { openPebble } from "./acme/pebble";
+import { obtainCertificateInNetns } from "./acme/obtainInNetns";
 
 /** Open TCP ports per address, from nmap's grepable output. */
 function parseOpenPorts(grepable: string): Map<string, number[]> {
@@ -88,6 +94,44 @@ describe("secure by default, seen from outside", { timeout: 1_800_000 }, () => {
             await untrusting.close();
         }
         figure(`HTTPS in Chromium: ${seen.join("; ")}; without the lab root: ERR_CERT_AUTHORITY_INVALID`);
+    });
+
+    test("a renewed certificate goes live on the LB holding an entry point with 0 failed requests", async () => {
+        // A renewal as `pulumi up` ships it: a new certificate from the same CA, the bundle written
+        // where the wiring writes it, then the wiring's own `systemctl reload-or-restart haproxy`.
+        const entry = state.entryPoints[0]!;
+        const holder = reservedIpHolder(openFabric(LAB_PREFIX), entry.ipv4)!;
+        const serial = () => spawnSync("sh", ["-c", `ip netns exec ${state.clientNetns} openssl s_client -connect ${entry.ipv4}:443 -servername ${state.siteName} -CAfile ${state.acmeRootFile} -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial`], { encoding: "utf8" }).stdout.trim().replace(/^serial=0*/, "").toLowerCase();
+        const before = serial();
+        assert.match(before, /^[0-9a-f]+$/, "the entry point's certificate serial");
+        const pebble = openPebble(path.join(state.labDir, "acme"));
+        const zone = servedZones(state.dnsStateDir).find((z) => state.siteName.endsWith(`.${z}`))!;
+        const renewed = await obtainCertificateInNetns({
+            netns: state.adminNetns, dnsStateDir: state.dnsStateDir, zone, directoryUrl: pebble.directoryUrl, directoryCaPem: pebble.directoryCaPem, names: [state.siteName], keyType: "p256",
+        });
+        const stream = probeFromAsync<{ ok: number; failed: number; errors: string[] }>(state.clientNetns, {
+            mode: "stream", host: entry.ipv4, hostHeader: state.siteName, tls: siteTls(state), path: "/healthz", count: 80, intervalMs: 50, timeoutMs: 10_000,
+        });
+        await new Promise((r) => setTimeout(r, 1000));
+        const bundle = renewed.certificatePem + renewed.issuerPem + renewed.privateKeyPem;
+        const tmp = path.join(state.labDir, "renewed-site.pem");
+        fs.writeFileSync(tmp, bundle, { mode: 0o600 });
+        try {
+            const h = state.hosts.find((x) => x.name === holder)!;
+            // Into the container's filesystem through its leader's root, then the wiring's reload.
+            const put = spawnSync("sh", ["-c", `cat '${tmp}' > /proc/${h.leaderPid}/root/etc/haproxy/tls/site.pem.new`], { encoding: "utf8" });
+            assert.equal(put.status, 0, put.stderr);
+            const reload = inHost(state, holder, "chown root:haproxy /etc/haproxy/tls/site.pem.new && chmod 0640 /etc/haproxy/tls/site.pem.new && mv /etc/haproxy/tls/site.pem.new /etc/haproxy/tls/site.pem && systemctl reload-or-restart haproxy");
+            assert.equal(reload.code, 0, reload.out);
+        } finally {
+            fs.rmSync(tmp, { force: true });
+        }
+        const r = await stream;
+        const after = serial();
+        assert.equal(after, renewed.certificateSerial.replace(/^0+/, ""), "the entry point serves the renewed certificate");
+        assert.notEqual(after, before);
+        assert.equal(r.failed, 0, r.errors.join("; "));
+        figure(`certificate renewed on ${holder} under ${r.ok + r.failed} HTTPS requests at 20/s: ${r.failed} failed; serial ${before} -> ${after}`);
     });
 
     test("nmap from the client: every TCP port of every public address is filtered but the site's own on the LBs", () => {
