@@ -307,6 +307,17 @@ describe("HTTPS in the program (on by default)", () => {
         assert.deepEqual(expiry.inputs.notifications, [{ emails: ["ops@example.com"] }]);
     });
 
+    test("session cookies are Secure on every app server under HTTPS, and not with https false", async () => {
+        const cookieSecure = (m: DigitalOceanModel) => droplets(m, "app").map((a) => {
+            const ini = wiringFiles(wiringOf(m, a).inputs.stdin as string).find((f) => f.path.endsWith("dns-rr-ha-session.ini"));
+            assert.ok(ini, `${a.name} has the session ini`);
+            return /^session\.cookie_secure = (\d)$/m.exec(ini.content)?.[1];
+        });
+        assert.deepEqual(cookieSecure(model), ["1", "1", "1", "1"]);
+        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false", "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        assert.deepEqual(cookieSecure(off.model), ["0", "0", "0", "0"]);
+    });
+
     test("https false: plain HTTP, no ACME resource, no certificate on the LBs (a stale one removed), no token needed", async () => {
         const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false", "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
         assert.equal(off.exports.siteUrl, "http://www.example.com/");

@@ -36,6 +36,11 @@ export interface AppTierArgs extends TierArgs {
     readonly lbCidrs: readonly string[];
     /** Largest accepted upload, MiB (default 20). */
     readonly uploadMaxMb?: number;
+    /**
+     * The site is served over HTTPS (the LBs terminate TLS): session cookies get `Secure`, so a
+     * browser never sends the session id over plain HTTP. Default false.
+     */
+    readonly httpsOnly?: boolean;
     readonly database: pulumi.Input<DatabaseConnection>;
     readonly cacheServers: pulumi.Input<CacheServer[]>;
 }
@@ -127,7 +132,7 @@ export class AppTier extends pulumi.ComponentResource {
                     return [
                         { path: APP_CONFIG_PATHS.nginxSite, mode: "0644", content: renderNginxSite({ listenAddress: ips[index]!, trustedProxyCidrs: [...args.lbCidrs], clientMaxBodySizeMb: uploadMaxMb }) },
                         { path: APP_CONFIG_PATHS.phpFpmPool, mode: "0644", content: renderPhpFpmPool({ memoryMb: sizeMemoryMb(args.size), uploadMaxMb }) },
-                        { path: APP_CONFIG_PATHS.phpSessionIni, mode: "0644", content: renderPhpSessionIni({ memcachedServers: caches.map((c) => ({ address: c.address, port: c.port })) }) },
+                        { path: APP_CONFIG_PATHS.phpSessionIni, mode: "0644", content: renderPhpSessionIni({ memcachedServers: caches.map((c) => ({ address: c.address, port: c.port })), cookieSecure: args.httpsOnly === true }) },
                         {
                             path: APP_CONFIG_PATHS.appEnv,
                             mode: "0640",

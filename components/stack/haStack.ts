@@ -127,6 +127,7 @@ export class HaStack extends pulumi.ComponentResource {
             lbCidrs: [...settings.vpcCidrs],
             database: this.database.connection,
             cacheServers: this.cache.servers,
+            httpsOnly: Boolean(https),
         }, { parent: this });
         this.loadBalancers = regions.map((r) => new LoadBalancerTier(`${name}-lb-${r.region}`, {
             ...common("lb", settings.lb.size),
