@@ -186,7 +186,9 @@ describe("reserved-ip-takeover.sh against a fake DO API", () => {
     assert.equal(last.headers["content-type"], "application/json");
     const gap1 = p[1].at - p[0].at;
     const gap2 = p[2].at - p[1].at;
-    assert.ok(gap1 >= 95 && gap2 >= 190 && gap2 > gap1 * 1.5, `backoff gaps ${gap1} ms, ${gap2} ms`);
+    // Lower bounds only: the backoff base is 100 ms, so a fixed delay fails gap2 >= 190. A ratio of
+    // the two gaps is not the script's property: a loaded machine inflates either (CI saw 648/672).
+    assert.ok(gap1 >= 95 && gap2 >= 190, `backoff gaps ${gap1} ms, ${gap2} ms`);
 
     // One pre-check GET, then polls until the third reports our droplet, then stop.
     const lastPost = fake.requests.indexOf(last);
