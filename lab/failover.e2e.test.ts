@@ -47,12 +47,22 @@ function journalNow(state: LabState): string {
     return inHost(state, state.hosts[0]!.name, "date '+%Y-%m-%d %H:%M:%S'").out.trim();
 }
 
+/** An agent's own verdicts, from its status page (its /view answers only signed requests). */
+function verdictsOf(state: LabState, o: { name: string; privateIpv4: string }): Record<string, string> | undefined {
+    try {
+        const s = JSON.parse(inHost(state, o.name, `curl -s -m 2 http://${o.privateIpv4}:8405/status`).out) as { tracks: Record<string, { verdict: string }> };
+        return Object.fromEntries(Object.entries(s.tracks).map(([region, t]) => [region, t.verdict]));
+    } catch {
+        return undefined;
+    }
+}
+
 /** Every agent calls every entry point up again (after a fault heals), and both records are served. */
 async function waitAllHealthy(state: LabState): Promise<void> {
     const observers = state.hosts.filter((h) => h.role === "lb" || h.role === "witness");
     await until("every agent to see every entry point up", 90_000, () => observers.every((o) => {
-        const v = inHost(state, o.name, `curl -s -m 2 http://${o.privateIpv4}:8405/view`).out;
-        return /"verdicts":\{[^}]*\}/.test(v) && !v.includes('"down"');
+        const v = verdictsOf(state, o);
+        return v !== undefined && Object.keys(v).length === state.entryPoints.length && Object.values(v).every((x) => x === "up");
     }), 500);
     await until("both records published", 60_000, () => published(state).length === state.entryPoints.length, 250);
 }
@@ -94,6 +104,23 @@ describe("automatic failover in the lab", { timeout: 1_800_000 }, () => {
         });
         assert.equal(actors.length, 1, `actors: ${actors.map((a) => a.name).join(", ")}`);
         assert.equal(inHost(state, observers[0]!.name, "stat -c %a:%U /etc/dns-rr-ha/dns-token").out.trim(), "600:root");
+        assert.equal(inHost(state, observers[0]!.name, "stat -c %a:%U /etc/dns-rr-ha/dns-vote-key").out.trim(), "600:root");
+        // Views are signed: a request without a nonce gets none, and a signed answer checks out
+        // against the key the wiring delivered (HMAC-SHA256 of the body, computed here by openssl).
+        const [self, peer] = [observers[0]!, observers[4]!];
+        assert.equal(inHost(state, self.name, `curl -s -o /dev/null -w '%{http_code}' -m 2 http://${peer.privateIpv4}:8405/view`).out, "400");
+        const nonce = "0123456789abcdef".repeat(2);
+        const signed = inHost(state, self.name, [
+            `curl -s -m 2 -D /tmp/view-headers -o /tmp/view-body 'http://${peer.privateIpv4}:8405/view?nonce=${nonce}'`,
+            "sed -n 's/^x-dns-rr-ha-view-mac: *\\([0-9a-f]*\\).*/\\1/ip' /tmp/view-headers",
+            "openssl dgst -sha256 -hmac \"$(cat /etc/dns-rr-ha/dns-vote-key)\" -r /tmp/view-body | cut -d' ' -f1",
+            "cat /tmp/view-body; rm -f /tmp/view-headers /tmp/view-body",
+        ].join("; "));
+        assert.equal(signed.code, 0, signed.out);
+        const [mac, computed, body] = signed.out.split("\n");
+        assert.match(mac!, /^[0-9a-f]{64}$/, signed.out);
+        assert.equal(mac, computed, `the MAC ${peer.name} sent is the HMAC of its body under the shared key`);
+        assert.equal((JSON.parse(body!) as { observer: string; nonce: string }).nonce, nonce);
         assert.deepEqual(published(state), state.entryPoints.map((e) => e.ipv4).sort());
     });
 
@@ -180,8 +207,7 @@ describe("automatic failover in the lab", { timeout: 1_800_000 }, () => {
             const sawDown = agentEvents(state, lbA.name, since).some((e) => e.event === "verdict" && e.verdict === "down" && e.entryPoint === b!.region);
             assert.ok(sawDown, `${lbA.name} saw ${b!.region} down during the partition`);
             const witness = state.hosts.find((h) => h.role === "witness")!;
-            const w = JSON.parse(inHost(state, witness.name, `curl -s -m 2 http://${witness.privateIpv4}:8405/view`).out) as { verdicts: Record<string, string> };
-            assert.deepEqual(w.verdicts, Object.fromEntries(state.entryPoints.map((e) => [e.region, "up"])), "the witness sees both");
+            assert.deepEqual(verdictsOf(state, witness), Object.fromEntries(state.entryPoints.map((e) => [e.region, "up"])), "the witness sees both");
             figure(`partition ${a!.region} | ${b!.region} for 20 s: 0 records withdrawn (each side saw the other down; the witness saw both up)`);
         } finally {
             await heal(fabric);

@@ -252,6 +252,8 @@ describe("the lab", { timeout: 1_800_000 }, () => {
         const keyLine = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1]!;
         secrets.set("DB TLS key", keyLine(read(db.name, "cat /etc/mysql/dns-rr-ha-tls/server-key.pem")));
         secrets.set("deploy key", keyLine(fs.readFileSync(`${state.labDir}/keys/deploy`, "utf8")));
+        const lb = state.hosts.find((h) => h.role === "lb")!;
+        secrets.set("DNS agents' vote key", read(lb.name, "cat /etc/dns-rr-ha/dns-vote-key").trim());
         for (const [what, value] of secrets) assert.ok(value.length >= 12, `${what} looks too short to search for: ${value.length} characters`);
 
         const places: [string, string][] = [["status --json", cli("status", "--json").out]];

@@ -118,7 +118,10 @@ describe("the program with Pulumi.prod.yaml", () => {
         const dbWiring = wiringOf(model, droplets(model, "db")[0]!).inputs.stdin as string;
         const usersSql = wiringFiles(dbWiring).find((f) => f.path.endsWith("users.sql"))!;
         assert.equal(usersSql.mode, "0600");
-        assert.ok(model.ofKind("RandomPassword").every((p) => usersSql.content.includes(p.state.result)));
+        // Every password but the DNS agents' vote key is a database user's.
+        const dbPasswords = model.ofKind("RandomPassword").filter((p) => !p.name.endsWith("-vote-key"));
+        assert.equal(dbPasswords.length, model.ofKind("RandomPassword").length - 1);
+        assert.ok(dbPasswords.every((p) => usersSql.content.includes(p.state.result)));
     });
 
     test("the database tier's private CA: per-node server certificates for the node's private IP, keys only over the wiring", () => {
@@ -349,11 +352,14 @@ describe("DNS failover in the program", () => {
         return { cmd, files: wiringFiles(cmd.inputs.stdin as string) };
     };
 
-    test("every LB and the witness run an agent; each hears the four others on private addresses; the token is 0600 and only with dnsToken", async () => {
+    test("every LB and the witness run an agent; each hears the four others on private addresses; the token is 0600 and only with dnsToken; one vote key, 0600, shared", async () => {
         const token = "dop_v1_0123456789abcdef0123456789abcdef";
         const { model, exports } = await runIndex({ ...PROD, "dns-rr-ha:dnsToken": token });
         const observers = [...droplets(model, "lb"), ...droplets(model, "witness")];
         assert.equal(observers.length, 5);
+        const voteKeys = model.ofKind("RandomPassword").filter((p) => p.name.endsWith("-vote-key"));
+        assert.equal(voteKeys.length, 1);
+        assert.ok((voteKeys[0]!.state.result as string).length >= 32);
         for (const d of observers) {
             const { files } = agentFiles(model, d);
             const settings = JSON.parse(files.find((f) => f.path === "/etc/dns-rr-ha/dns-failover.json")!.content) as { observer: string; listen: { host: string }; peers: { url: string }[]; entryPoints: { ipv4: string; healthUrl: string }[]; apiUrl: string };
@@ -369,6 +375,10 @@ describe("DNS failover in the program", () => {
             assert.equal(tokenFile.content.trim(), token);
             assert.ok(!(d.inputs.userData as string).includes(token));
             assert.match(d.inputs.userData as string, /- nodejs/, "Node.js comes from the distribution at first boot");
+            const voteKey = files.find((f) => f.path === "/etc/dns-rr-ha/dns-vote-key")!;
+            assert.equal(voteKey.mode, "0600");
+            assert.equal(voteKey.content.trim(), voteKeys[0]!.state.result, "every observer gets the one key of the stack's failover");
+            assert.ok(!(d.inputs.userData as string).includes(voteKey.content.trim()));
             const agent = files.find((f) => f.path === "/usr/local/lib/dns-rr-ha/dns-failover-agent.js")!;
             assert.equal(agent.mode, "0755");
             assert.match(agent.content, /^#!\/usr\/bin\/env node/);

@@ -57,6 +57,7 @@ export function renderAgentSettings(i: AgentSettingsInput): string {
         reconcileMs: 30_000,
         apiUrl: i.apiUrl,
         tokenFile: AGENT_PATHS.token,
+        voteKeyFile: AGENT_PATHS.voteKey,
         // DigitalOcean allows 250/min per token; leave most of it to the operator and other agents.
         apiBudgetPerMinute: 60,
     };

@@ -89,6 +89,8 @@ describe("the bundled agent, three processes", () => {
         const ports = await Promise.all(ids.map(() => freePort()));
         const tokenFile = path.join(dir, "token");
         fs.writeFileSync(tokenFile, "secret-token\n", { mode: 0o600 });
+        const voteKeyFile = path.join(dir, "vote-key");
+        fs.writeFileSync(voteKeyFile, `${"v".repeat(64)}\n`, { mode: 0o600 });
         const logs: string[] = [];
         ids.forEach((id, i) => {
             const settings: AgentSettings = {
@@ -98,7 +100,7 @@ describe("the bundled agent, three processes", () => {
                 entryPoints: (["east", "west"] as const).map((region, k) => ({ region, ipv4: ips[region], healthUrl: `http://127.0.0.1:${portOf(health[k]!)}/lb-health` })),
                 siteName: "www.example.test", domain: "example.test", recordName: "www", ttl: 30,
                 intervalMs: 300, timeoutMs: 200, downAfter: 3, upAfter: 3, viewMaxAgeMs: 1000, reconcileMs: 60_000,
-                apiUrl: `http://127.0.0.1:${portOf(api)}`, tokenFile: id === "obs-a" ? tokenFile : path.join(dir, "none"), apiBudgetPerMinute: 100,
+                apiUrl: `http://127.0.0.1:${portOf(api)}`, tokenFile: id === "obs-a" ? tokenFile : path.join(dir, "none"), voteKeyFile, apiBudgetPerMinute: 100,
             };
             const file = path.join(dir, `${id}.json`);
             fs.writeFileSync(file, JSON.stringify(settings));
@@ -122,6 +124,54 @@ describe("the bundled agent, three processes", () => {
         assert.ok(logs.some((l) => l.includes('"event":"restore"')));
         assert.ok(calls.every((c) => !c.includes("undefined")), calls.join("\n"));
         assert.ok(logs.every((l) => !l.includes("secret-token")), "the token never reaches a log line");
+        assert.ok(!logs.some((l) => l.includes('"event":"peer-rejected"')), "agents sharing the key believe each other");
+        assert.ok(logs.every((l) => !l.includes("v".repeat(64))), "the vote key never reaches a log line");
         console.log(`agent-figure: withdrawal ${withdrawMs} ms after the entry point went dark (probes every 300 ms, down after 3), ${calls.length} API calls`);
+    });
+
+    test("agents with different vote keys do not believe each other, and one without a key refuses to start", async () => {
+        const script = path.join(dir, "agent.js");
+        fs.writeFileSync(script, agentBundle());
+        const ids = ["key-x", "key-y"];
+        const ports = await Promise.all(ids.map(() => freePort()));
+        const logs: string[] = [];
+        const settingsOf = (id: string, i: number, voteKeyFile: string): string => {
+            const settings: AgentSettings = {
+                observer: id,
+                listen: { host: "127.0.0.1", port: ports[i]! },
+                peers: ids.flatMap((p, j) => (p === id ? [] : [{ id: p, url: `http://127.0.0.1:${ports[j]}` }])),
+                entryPoints: [{ region: "east", ipv4: "192.0.2.10", healthUrl: `http://127.0.0.1:${ports[i]}/lb-health` }],
+                siteName: "www.example.test", domain: "example.test", recordName: "www", ttl: 30,
+                intervalMs: 300, timeoutMs: 200, downAfter: 3, upAfter: 3, viewMaxAgeMs: 1000, reconcileMs: 60_000,
+                apiUrl: "http://127.0.0.1:9", tokenFile: path.join(dir, "none"), voteKeyFile, apiBudgetPerMinute: 100,
+            };
+            const file = path.join(dir, `${id}.json`);
+            fs.writeFileSync(file, JSON.stringify(settings));
+            return file;
+        };
+        const run = (id: string, file: string): ChildProcess => {
+            const child = spawn(process.execPath, [script, file], { stdio: ["ignore", "pipe", "pipe"] });
+            child.stdout!.on("data", (c: Buffer) => logs.push(...c.toString().trim().split("\n").map((l) => `${id} ${l}`)));
+            children.push(child);
+            return child;
+        };
+        ids.forEach((id, i) => {
+            const keyFile = path.join(dir, `${id}.key`);
+            fs.writeFileSync(keyFile, `${id.repeat(16)}\n`, { mode: 0o600 });
+            run(id, settingsOf(id, i, keyFile));
+        });
+        await until("each rejects the other", 10_000, () => ids.every((id) => logs.some((l) => l.startsWith(`${id} `) && l.includes('"event":"peer-rejected"'))));
+        for (const id of ids) {
+            const rejected = logs.filter((l) => l.startsWith(`${id} `) && l.includes('"event":"peer-rejected"'));
+            assert.equal(rejected.length, 1, `logged once, not every round: ${rejected.join("\n")}`);
+            assert.match(rejected[0]!, /"reason":"the view's MAC does not match the vote key"/);
+        }
+        const status = await fetch(`http://127.0.0.1:${ports[0]}/status`).then((r) => r.json()) as { heard: string[] };
+        assert.deepEqual(status.heard, []);
+
+        const keyless = run("keyless", settingsOf("keyless", 0, path.join(dir, "no-such-key")));
+        const code = await new Promise<number | null>((r) => keyless.once("exit", r));
+        assert.equal(code, 1);
+        assert.ok(logs.some((l) => l.startsWith("keyless ") && l.includes('"event":"fatal"') && l.includes(`no vote key in ${path.join(dir, "no-such-key")}`)), logs.join("\n"));
     });
 });

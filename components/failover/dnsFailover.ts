@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
 import { assertRegionSlug, TierArgs, TierHost, tierConnection, tierDroplets, validateDropletArgs, validateTierRegion } from "../droplet/tier";
 import { validateEntryPoints, validateRecordArgs } from "../dns/roundRobinDns";
@@ -136,13 +137,15 @@ export class DnsFailover extends pulumi.ComponentResource {
         this.observerNames = all.map((o) => o.host.name);
         const script = agentBundle();
         const token = args.apiToken === undefined ? undefined : pulumi.secret(args.apiToken);
+        // Shared by the observers only: a view signed with it is the only vote that counts.
+        const voteKey = pulumi.secret(new random.RandomPassword(`${name}-vote-key`, { length: 64, special: false }, { parent: this }).result);
         const observerHosts = pulumi.all(all.map((o) => o.host.privateIpv4)).apply((ips) => all.map((o, i) => ({ name: o.host.name, privateIpv4: ips[i]! })));
         const entryPoints = pulumi.all(args.entryPoints.map((e) => pulumi.all([e.ipv4, e.ipv6, e.healthUrl]).apply(([ipv4, ipv6, healthUrl]) => ({
             region: e.region, ipv4, healthUrl, ...(ipv6 === undefined ? {} : { ipv6 }),
         }))));
 
         all.forEach((o, i) => {
-            const files = pulumi.all([observerHosts, entryPoints, token]).apply(([hosts, eps, apiToken]): WiredFile[] => [
+            const files = pulumi.all([observerHosts, entryPoints, token, voteKey]).apply(([hosts, eps, apiToken, key]): WiredFile[] => [
                 { path: AGENT_PATHS.script, mode: "0755", content: script },
                 {
                     path: AGENT_PATHS.settings,
@@ -154,6 +157,7 @@ export class DnsFailover extends pulumi.ComponentResource {
                     }),
                 },
                 ...(apiToken === undefined ? [] : [{ path: AGENT_PATHS.token, mode: "0600", content: `${apiToken}\n` }]),
+                { path: AGENT_PATHS.voteKey, mode: "0600", content: `${key}\n` },
                 { path: AGENT_PATHS.unit, mode: "0644", content: renderAgentUnit() },
             ]);
             const commands: WiredCommand[] = [
@@ -162,7 +166,7 @@ export class DnsFailover extends pulumi.ComponentResource {
                 ...(args.apiToken === undefined ? [{ run: `rm -f ${AGENT_PATHS.token}` }] : []),
                 { run: "systemctl daemon-reload", when: [AGENT_PATHS.unit] },
                 { run: `systemctl enable ${AGENT_UNIT}` },
-                { run: `systemctl restart ${AGENT_UNIT} || { journalctl -u ${AGENT_UNIT} -n 30 --no-pager >&2; exit 1; }`, when: [AGENT_PATHS.script, AGENT_PATHS.settings, ...(args.apiToken === undefined ? [] : [AGENT_PATHS.token]), AGENT_PATHS.unit] },
+                { run: `systemctl restart ${AGENT_UNIT} || { journalctl -u ${AGENT_UNIT} -n 30 --no-pager >&2; exit 1; }`, when: [AGENT_PATHS.script, AGENT_PATHS.settings, AGENT_PATHS.voteKey, ...(args.apiToken === undefined ? [] : [AGENT_PATHS.token]), AGENT_PATHS.unit] },
                 { run: `systemctl start ${AGENT_UNIT}` },
             ];
             wireHost(`${o.host.name}-dns-agent`, {

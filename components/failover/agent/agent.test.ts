@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { DnsFailoverAgent } from "./agent";
 import { DoDnsApi, DomainRecord, HttpAnswer, HttpCall, RequestBudget } from "./doDnsApi";
 import type { AgentSettings } from "./settings";
+import { ViewRejected } from "./viewServer";
 
 /**
  * A simulated deployment: five agents (two LB pairs and a witness) in one process, a fake clock, a
@@ -23,6 +24,8 @@ class World {
     public downSites = new Set<string>();
     /** Pairs of sites that cannot reach each other. */
     public cut: [string, string][] = [];
+    /** Observers whose views fail verification (a wrong vote key): they answer, but are not believed. */
+    public unsigned = new Set<string>();
     /** Answers the API gives instead of the normal one, consumed in order. */
     public apiFaults: HttpAnswer[] = [];
     private nextId = 100;
@@ -46,7 +49,7 @@ class World {
             entryPoints: Object.entries(REGIONS).map(([region, ipv4]) => ({ region, ipv4, healthUrl: `http://${ipv4}/lb-health` })),
             siteName: "www.example.com", domain: "example.com", recordName: "www", ttl: 30,
             intervalMs: 1000, timeoutMs: 700, downAfter: 3, upAfter: 5, viewMaxAgeMs: 3500, reconcileMs: 30_000,
-            apiUrl: "https://api.example", tokenFile: "/nonexistent", apiBudgetPerMinute: 60,
+            apiUrl: "https://api.example", tokenFile: "/nonexistent", voteKeyFile: "/nonexistent", apiBudgetPerMinute: 60,
         };
         const api = withToken ? new DoDnsApi({
             apiUrl: settings.apiUrl, token: "t", domain: "example.com", budget: new RequestBudget(60), now: () => this.now,
@@ -62,6 +65,7 @@ class World {
             fetchView: async (url) => {
                 const peer = url.replace("http://", "");
                 if (this.downSites.has(OBSERVERS[peer]!) || this.blocked(site, OBSERVERS[peer]!)) throw new Error("timeout");
+                if (this.unsigned.has(peer)) throw new ViewRejected("the view's MAC does not match the vote key");
                 return this.agents.get(peer)!.view();
             },
             api,
@@ -143,6 +147,26 @@ describe("DnsFailoverAgent (five simulated observers)", () => {
         assert.deepEqual(w.published(), ["ams3"]);
         const withdrawals = w.logs.filter((l) => l.event === "withdraw");
         assert.deepEqual(withdrawals.map((l) => [l.observer, l.entryPoint]), [["lb-ams3-1", "nyc3"]]);
+    });
+
+    test("a peer whose views cannot be believed does not vote; each observer logs it once, and again when it is believed", async () => {
+        const w = new World();
+        await w.second(2);
+        w.unsigned.add("witness");
+        w.dark.add("ams3");
+        w.downSites.add("ams3");
+        await w.second(15);
+        assert.deepEqual(w.published(), ["ams3", "nyc3"], "two believed votes of five are no majority");
+        const rejected = w.logs.filter((l) => l.event === "peer-rejected");
+        assert.deepEqual(rejected.map((l) => [l.observer, l.peer, l.reason]), [
+            ["lb-nyc3-1", "witness", "the view's MAC does not match the vote key"],
+            ["lb-nyc3-2", "witness", "the view's MAC does not match the vote key"],
+        ]);
+        assert.equal(w.logs.filter((l) => l.event === "withdraw").length, 0);
+        w.unsigned.delete("witness");
+        await w.second(3);
+        assert.deepEqual(w.published(), ["nyc3"]);
+        assert.equal(w.logs.filter((l) => l.event === "peer-believed" && l.peer === "witness").length, 2);
     });
 
     test("the last record stays when everything is dark", async () => {

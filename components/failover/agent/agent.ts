@@ -2,12 +2,13 @@ import { decide, Decision, INITIAL_TRACK, isActor, ObserverView, ProbeTrack, rec
 import { ApiError, Backoff, DoDnsApi, DomainRecord } from "./doDnsApi";
 import type { ProbeResult } from "./probe";
 import type { AgentSettings } from "./settings";
+import { ViewRejected } from "./viewServer";
 
 /** What the agent needs from the world; injected so tests drive it with a fake clock and network. */
 export interface AgentDeps {
     readonly now: () => number;
     readonly probe: (url: string, hostHeader: string, timeoutMs: number) => Promise<ProbeResult>;
-    /** Fetches a peer's view; rejects when the peer cannot be heard. */
+    /** Fetches a peer's view; rejects when the peer cannot be heard ({@link ViewRejected} when it answered unbelievably). */
     readonly fetchView: (url: string, timeoutMs: number) => Promise<ObserverView>;
     /** Undefined: no token, so the agent only says what it would do. */
     readonly api: DoDnsApi | undefined;
@@ -38,6 +39,8 @@ export interface AgentStatus {
 export class DnsFailoverAgent {
     private readonly tracks = new Map<string, ProbeTrack>();
     private readonly heard = new Map<string, HeardView>();
+    /** Peers whose last answer was rejected, and why: logged once per new reason. */
+    private readonly rejected = new Map<string, string>();
     private published: { regions: Set<string>; records: DomainRecord[]; at: number } | undefined;
     /** Without a token: what the agent would have published. */
     private dryRunPublished: Set<string>;
@@ -98,10 +101,15 @@ export class DnsFailoverAgent {
         await Promise.all(this.s.peers.map(async (p) => {
             try {
                 const view = await this.d.fetchView(p.url, this.s.timeoutMs);
-                if (view.observer !== p.id) throw new Error(`answered as "${view.observer}"`);
+                if (view.observer !== p.id) throw new ViewRejected(`answered as "${view.observer}"`);
                 this.heard.set(p.id, { view, at: this.d.now() });
-            } catch {
-                // Not heard this round: its last view ages out after viewMaxAgeMs.
+                if (this.rejected.delete(p.id)) this.d.log({ event: "peer-believed", peer: p.id });
+            } catch (e) {
+                // Not heard this round: its last view ages out after viewMaxAgeMs. A peer that answers
+                // but cannot be believed (wrong vote key, replay, impostor) is worth an operator's look.
+                const reason = e instanceof ViewRejected ? e.message : undefined;
+                if (reason !== undefined && this.rejected.get(p.id) !== reason) this.d.log({ event: "peer-rejected", peer: p.id, url: p.url, reason });
+                if (reason !== undefined) this.rejected.set(p.id, reason);
             }
         }));
     }

@@ -13,7 +13,7 @@ import { DoDnsApi, RequestBudget } from "./doDnsApi";
 import { httpRequest } from "./httpClient";
 import { probe } from "./probe";
 import { AGENT_PATHS, parseAgentSettings } from "./settings";
-import { fetchView, serveViews } from "./viewServer";
+import { checkVoteKey, fetchView, serveViews } from "./viewServer";
 
 function log(event: Record<string, unknown>): void {
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
@@ -33,6 +33,14 @@ async function main(): Promise<void> {
     const file = process.argv[2] ?? AGENT_PATHS.settings;
     const settings = parseAgentSettings(fs.readFileSync(file, "utf8"), file);
     const token = readToken(settings.tokenFile);
+    // Without the key the agent could neither be heard nor hear: refuse to start, say where it looked.
+    let voteKey: Buffer;
+    try {
+        voteKey = checkVoteKey(Buffer.from(fs.readFileSync(settings.voteKeyFile, "utf8").trim(), "utf8"), settings.voteKeyFile);
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`no vote key in ${settings.voteKeyFile}: the program's wiring writes it; re-run pulumi up`);
+        throw e;
+    }
     const api = token === undefined ? undefined : new DoDnsApi({
         apiUrl: settings.apiUrl,
         token,
@@ -41,8 +49,8 @@ async function main(): Promise<void> {
         budget: new RequestBudget(settings.apiBudgetPerMinute),
         now: Date.now,
     });
-    const agent = new DnsFailoverAgent(settings, { now: Date.now, probe, fetchView, api, log });
-    await serveViews(settings.listen.host, settings.listen.port, () => agent.view(), () => agent.status());
+    const agent = new DnsFailoverAgent(settings, { now: Date.now, probe, fetchView: (url, ms) => fetchView(url, ms, voteKey), api, log });
+    await serveViews(settings.listen.host, settings.listen.port, voteKey, () => agent.view(), () => agent.status());
     log({
         event: "started",
         observer: settings.observer,

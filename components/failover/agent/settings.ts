@@ -9,6 +9,8 @@ export const AGENT_PATHS = {
     settings: "/etc/dns-rr-ha/dns-failover.json",
     /** DigitalOcean API token with write access to the domain's records (0600 root). */
     token: "/etc/dns-rr-ha/dns-token",
+    /** Key every observer shares to sign and check views (0600 root). */
+    voteKey: "/etc/dns-rr-ha/dns-vote-key",
     unit: "/etc/systemd/system/dns-rr-ha-dns-failover.service",
 } as const;
 
@@ -55,6 +57,8 @@ export interface AgentSettings {
     readonly apiUrl: string;
     /** Without a token file the agent observes and logs what it would do. */
     readonly tokenFile: string;
+    /** The observers' shared key: views are signed with it, and unsigned ones are not believed. */
+    readonly voteKeyFile: string;
     /** Requests per minute this agent allows itself (DigitalOcean allows 250 per token, shared). */
     readonly apiBudgetPerMinute: number;
 }
@@ -81,7 +85,7 @@ export function parseAgentSettings(text: string, source = "settings"): AgentSett
     }
     if (typeof raw !== "object" || raw === null) throw new Error(`${source} must be a JSON object`);
     const s = raw as Record<string, unknown>;
-    for (const k of ["observer", "siteName", "domain", "recordName", "tokenFile"]) need(s, k, str, source);
+    for (const k of ["observer", "siteName", "domain", "recordName", "tokenFile", "voteKeyFile"]) need(s, k, str, source);
     need(s, "apiUrl", url, source);
     need(s, "ttl", int(30, 86400), source);
     need(s, "intervalMs", int(200, 60000), source);
