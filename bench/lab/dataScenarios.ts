@@ -11,7 +11,7 @@ import * as path from "path";
 import { LabState } from "../../lab/labState";
 import { LAB_PREFIX } from "../../lab/labPaths";
 import { blackhole, fabricState, heal, openFabric, partition, unblackhole } from "../../lab/net";
-import { inHost } from "../../lab/testing/labClient";
+import { inHost, shellQuote } from "../../lab/testing/labClient";
 import { sideBySide } from "../figures";
 import { ackedKeys, missingAckedKeys, RequestRecord } from "../report/records";
 import { sigkillMainPids } from "../../lab/faultCommand";
@@ -379,7 +379,6 @@ export interface SessionFacts {
     readonly lostSequences: readonly (readonly number[])[];
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /**
  * One browser-like session (cookie jar) on the client host, `n` page views one after the other,

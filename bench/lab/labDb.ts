@@ -3,7 +3,7 @@
  * checksums, replication health (the stack's own db-replication-health) and heartbeat lag.
  */
 import { LabHostState, LabState } from "../../lab/labState";
-import { inHost } from "../../lab/testing/labClient";
+import { inHost, shellQuote } from "../../lab/testing/labClient";
 
 const HEALTH = "/usr/local/sbin/db-replication-health";
 
@@ -13,7 +13,7 @@ export function dbNodes(state: LabState): LabHostState[] {
 
 /** Runs SQL as root on a DB droplet; rows as tab-separated lines. Throws with the client's message. */
 export function sql(state: LabState, host: string, query: string): string[] {
-    const r = inHost(state, host, `mariadb --batch --skip-column-names -e ${JSON.stringify(query)}`);
+    const r = inHost(state, host, `mariadb --batch --skip-column-names -e ${shellQuote(query)}`);
     if (r.code !== 0) throw new Error(`SQL on ${host} failed: ${r.out.trim()}`);
     return r.out.split("\n").filter((l) => l !== "");
 }
