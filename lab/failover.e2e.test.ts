@@ -12,7 +12,7 @@ import { LAB_PREFIX } from "./labPaths";
 import { blackhole, fabricState, heal, openFabric, partition, reservedIpHolder, unblackhole } from "./net";
 import { readZoneRecords } from "./dns";
 import { figure, labDownAndCheck, labUp, waitAllServersUp } from "./testing/e2eSupport";
-import { inHost, probeFromAsync } from "./testing/labClient";
+import { inHost, probeFromAsync, siteTls } from "./testing/labClient";
 
 const ZONE = "dns-rr-ha.test";
 const AGENT = "dns-rr-ha-dns-failover";
@@ -67,22 +67,30 @@ async function waitAllHealthy(state: LabState): Promise<void> {
     await until("both records published", 60_000, () => published(state).length === state.entryPoints.length, 250);
 }
 
+interface OutageWindow { windowMs: number; failed: number; total: number; tail: number }
+
+function windowOf(results: boolean[], what: string): OutageWindow {
+    const firstFail = results.indexOf(false);
+    const lastFail = results.lastIndexOf(false);
+    assert.ok(firstFail >= 0, `the fault was noticed by the ${what} client`);
+    return { windowMs: (lastFail - firstFail + 1) * 100, failed: results.filter((ok) => !ok).length, total: results.length, tail: results.length - lastFail - 1 };
+}
+
 /**
- * Probes one region's address every 100 ms (as `curl --resolve` would) and returns the outage
- * window. /lb-health on plain HTTP: HAProxy answers it itself and exempts it from the redirect to
- * HTTPS, so this times the entry point moving, not a TLS handshake.
+ * Probes one region's address every 100 ms (as `curl --resolve` would), twice side by side, and
+ * returns both outage windows: plain HTTP /lb-health (HAProxy answers it itself and exempts it from
+ * the redirect), which times the entry point moving; and verified HTTPS with a new handshake per
+ * request, what a new visitor meets.
  */
-async function outageWhile(state: LabState, ipv4: string, fault: () => Promise<void>): Promise<{ windowMs: number; failed: number; total: number; tail: number }> {
-    const stream = probeFromAsync<{ failed: number; results: boolean[] }>(state.clientNetns, {
-        mode: "stream", host: ipv4, hostHeader: state.siteName, path: "/lb-health", count: 250, intervalMs: 100, timeoutMs: 1000,
+async function outageWhile(state: LabState, ipv4: string, fault: () => Promise<void>): Promise<{ plain: OutageWindow; https: OutageWindow }> {
+    const stream = (tls: boolean) => probeFromAsync<{ failed: number; results: boolean[] }>(state.clientNetns, {
+        mode: "stream", host: ipv4, hostHeader: state.siteName, path: "/lb-health", count: 250, intervalMs: 100, timeoutMs: 1000, ...(tls ? { tls: siteTls(state) } : {}),
     });
+    const streams = Promise.all([stream(false), stream(true)]);
     await new Promise((r) => setTimeout(r, 2000));
     await fault();
-    const r = await stream;
-    const firstFail = r.results.indexOf(false);
-    const lastFail = r.results.lastIndexOf(false);
-    assert.ok(firstFail >= 0, "the fault was noticed by the client");
-    return { windowMs: (lastFail - firstFail + 1) * 100, failed: r.failed, total: r.results.length, tail: r.results.length - lastFail - 1 };
+    const [plain, https] = await streams;
+    return { plain: windowOf(plain.results, "plain HTTP"), https: windowOf(https.results, "HTTPS") };
 }
 
 describe("automatic failover in the lab", { timeout: 1_800_000 }, () => {
@@ -138,9 +146,11 @@ describe("automatic failover in the lab", { timeout: 1_800_000 }, () => {
                     else await blackhole(fabric, holder);
                 });
                 assert.equal(reservedIpHolder(fabric, entry.ipv4), standby.name, `${kind}: the reserved IP moved to the standby`);
-                assert.ok(r.tail >= 20, `${kind}: and it kept serving afterwards`);
-                figure(`in-region failover (${kind}) ${holder} -> ${standby.name}: outage window ${r.windowMs} ms (${r.failed} of ${r.total} probes at 100 ms failed)`);
-                assert.ok(r.windowMs <= 10_000, `outage ${r.windowMs} ms`);
+                for (const [scheme, w] of Object.entries(r)) {
+                    assert.ok(w.tail >= 20, `${kind}: and it kept serving afterwards over ${scheme}`);
+                    assert.ok(w.windowMs <= 10_000, `outage over ${scheme} ${w.windowMs} ms`);
+                }
+                figure(`in-region failover (${kind}) ${holder} -> ${standby.name}: outage window ${r.plain.windowMs} ms over plain HTTP (${r.plain.failed} of ${r.plain.total} probes at 100 ms failed), ${r.https.windowMs} ms over verified HTTPS side by side (${r.https.failed} of ${r.https.total})`);
             } finally {
                 if (kind === "haproxy stopped") inHost(state, holder, "systemctl start haproxy");
                 else await unblackhole(fabric, holder);
