@@ -83,6 +83,13 @@ describe("renderMyCnf accepted by mariadbd", () => {
     for (const name of options.keys()) assert.ok(variables.has(name), `${name} is not a mariadbd variable`);
   });
 
+  test("tmpdir: the default unless set; set, mariadbd takes it; a bad one is refused", () => {
+    assert.doesNotMatch(cnf, /^tmpdir/m);
+    const own = renderMyCnf({ ...production, tmpdir: "/var/tmp/mariadb-a" });
+    assert.equal(mariadbdHelp(own).variables.get("tmpdir"), "/var/tmp/mariadb-a");
+    assert.throws(() => renderMyCnf({ ...production, tmpdir: "tmp\nskip_grant_tables" }), /tmpdir must be an absolute path/);
+  });
+
   test("mariadbd ends up with the intended values", () => {
     const { variables } = mariadbdHelp(cnf);
     const expected: Record<string, string> = {

@@ -79,6 +79,11 @@ export interface MyCnfSettings {
   readonly pidFile: string;
   /** Unix socket path; omitted to keep the distribution default (/run/mysqld/mysqld.sock). */
   readonly socket?: string;
+  /**
+   * tmpdir; omitted to keep the default (/tmp). A server deletes every `#sql*` file in its tmpdir
+   * when it starts, so servers sharing one host (tests) each need their own.
+   */
+  readonly tmpdir?: string;
   /** Replication durability; a single node (nodeCount 1) has no peer to acknowledge and is always async. */
   readonly durability: DbDurability;
   /** rpl_semi_sync_master_timeout: ms a commit waits for a peer's ack before the node degrades to async. */
@@ -198,6 +203,7 @@ export function validateMyCnfSettings(s: MyCnfSettings): void {
   checkPath(problems, "logError", s.logError);
   checkPath(problems, "pidFile", s.pidFile);
   checkPath(problems, "socket", s.socket);
+  checkPath(problems, "tmpdir", s.tmpdir);
   if (s.tls !== undefined) {
     for (const key of ["ca", "cert", "key"] as const) {
       if (s.tls[key] === undefined) problems.push(`tls.${key} is required`);
@@ -273,6 +279,7 @@ export function renderMyCnf(s: MyCnfSettings): string {
     `bind_address = ${s.bindAddress}`,
     `port = ${s.port}`,
     ...(s.socket !== undefined ? [`socket = ${s.socket}`] : []),
+    ...(s.tmpdir !== undefined ? [`tmpdir = ${s.tmpdir}`] : []),
     "skip_name_resolve = ON",
     `max_connections = ${s.maxConnections}`,
     "",

@@ -62,8 +62,11 @@ export async function startMariaDb(): Promise<MariaDb> {
   const port = await freePort();
   const datadir = path.join(dir, "data");
   const socket = path.join(dir, "mysqld.sock");
+  // Its own tmpdir: a server starting deletes the `#sql*` temporary files of any other in a shared /tmp.
+  const tmp = path.join(dir, "tmp");
+  fs.mkdirSync(tmp);
   assertRunOk(
-    run("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"]),
+    run("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, `--tmpdir=${tmp}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"]),
     "mariadb-install-db",
   );
   const proc = startProcess(
@@ -71,6 +74,7 @@ export async function startMariaDb(): Promise<MariaDb> {
     [
       "--no-defaults",
       `--datadir=${datadir}`,
+      `--tmpdir=${tmp}`,
       `--socket=${socket}`,
       `--port=${port}`,
       "--bind-address=127.0.0.1",

@@ -4,7 +4,7 @@
  * rendered with {@link renderMyCnf}. Used by the db component's tests only.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -93,6 +93,8 @@ export async function startLocalMariadb(options: LocalMariadbOptions): Promise<L
   const dir = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-db-"));
   const socket = path.join(dir, "mysqld.sock");
   const port = await freePort();
+  const tmp = path.join(dir, "tmp");
+  mkdirSync(tmp);
   const settings = dbNodeMyCnfSettings({
     nodeIndex: options.nodeIndex,
     nodeCount: options.nodeCount,
@@ -103,17 +105,21 @@ export async function startLocalMariadb(options: LocalMariadbOptions): Promise<L
     socket,
     pidFile: path.join(dir, "mysqld.pid"),
     logError: path.join(dir, "error.log"),
+    // Its own: a server starting deletes the `#sql*` temporary files of another bootstrapping in a shared /tmp.
+    tmpdir: tmp,
     ...options.overrides,
   });
   const cnf = path.join(dir, "my.cnf");
   writeFileSync(cnf, renderMyCnf(settings));
   let child: ChildProcess | undefined;
   try {
-    execFileSync(
-      "mariadb-install-db",
-      [`--defaults-file=${cnf}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const installArgs = [`--defaults-file=${cnf}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"];
+    const install = spawnSync("mariadb-install-db", installArgs, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    if (install.status !== 0) {
+      // Its own output rarely says why; the server's error log does.
+      const log = existsSync(settings.logError) ? readFileSync(settings.logError, "utf8") : "(no error log)";
+      throw new Error(`mariadb-install-db ${installArgs.join(" ")} exited ${install.status ?? install.signal}:\n${`${install.stdout}${install.stderr}`.slice(-2000)}\nerror log:\n${log.slice(-3000)}`);
+    }
     // --user=root: mariadbd refuses to run as root otherwise; this is a test box.
     child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root"], { detached: true, stdio: "ignore" });
     const started = child;
