@@ -11,7 +11,8 @@ import * as path from "path";
 import { LabState } from "../../lab/labState";
 import { LAB_PREFIX } from "../../lab/labPaths";
 import { blackhole, fabricState, heal, openFabric, partition, unblackhole } from "../../lab/net";
-import { inHost, shellQuote } from "../../lab/testing/labClient";
+import { shellQuote } from "../../components/wiring/wiringScript";
+import { inHost } from "../../lab/testing/labClient";
 import { sideBySide } from "../figures";
 import { ackedKeys, missingAckedKeys, RequestRecord } from "../report/records";
 import { sigkillMainPids } from "../../lab/faultCommand";
@@ -378,7 +379,6 @@ export interface SessionFacts {
     /** The counter sequences of the lost sessions (-1: the view failed), so a failure shows how. */
     readonly lostSequences: readonly (readonly number[])[];
 }
-
 
 /**
  * One browser-like session (cookie jar) on the client host, `n` page views one after the other,

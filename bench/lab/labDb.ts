@@ -3,7 +3,8 @@
  * checksums, replication health (the stack's own db-replication-health) and heartbeat lag.
  */
 import { LabHostState, LabState } from "../../lab/labState";
-import { inHost, shellQuote } from "../../lab/testing/labClient";
+import { shellQuote } from "../../components/wiring/wiringScript";
+import { inHost } from "../../lab/testing/labClient";
 
 const HEALTH = "/usr/local/sbin/db-replication-health";
 

@@ -25,7 +25,8 @@ export interface WiringScriptSettings {
 const MODE = /^0?[0-7]{3,4}$/;
 const OWNER = /^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/;
 
-function quote(text: string): string {
+/** One shell word, whatever the text holds (single-quoted; a quote inside becomes '\''). */
+export function shellQuote(text: string): string {
     return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -55,7 +56,7 @@ export function renderWiringScript(s: WiringScriptSettings): string {
         "#!/bin/bash",
         "set -euo pipefail",
         "umask 077",
-        `drr_what=${quote(s.description)}`,
+        `drr_what=${shellQuote(s.description)}`,
         // Wiring before first boot finished would race cloud-init's package installs.
         'if ! cloud-init status --wait >/dev/null 2>&1; then',
         '  echo "dns-rr-ha: cloud-init did not finish cleanly on $(hostname) ($drr_what):" >&2',

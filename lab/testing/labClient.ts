@@ -22,11 +22,6 @@ export function probeFromAsync<T>(netns: string, input: Record<string, unknown>)
     });
 }
 
-/** One shell word, whatever the text holds (single-quoted; a quote inside becomes '\''). */
-export function shellQuote(text: string): string {
-    return `'${text.replace(/'/g, "'\\''")}'`;
-}
-
 /** Runs a command inside a lab droplet's container. */
 export function inHost(state: LabState, host: string, cmd: string): { code: number; out: string } {
     const h = state.hosts.find((x) => x.name === host);

@@ -2,9 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
-import { shellQuote } from "./labClient";
+import { shellQuote } from "./wiringScript";
 
-/** The lab builds `sh -c` command lines for its containers (SQL, URLs, paths): a quoted word must reach the program unchanged. */
+/** The wiring script and the lab's `sh -c` command lines (SQL, URLs, paths) quote with it: a quoted word must reach the program unchanged. */
 describe("shellQuote", () => {
     test("any text without NUL reaches the program as one argument, unchanged", () => {
         const texts = fc.string({ unit: "binary", maxLength: 40 }).filter((t) => !t.includes("\0"));
