@@ -107,9 +107,9 @@ export class DnsFailoverAgent {
             } catch (e) {
                 // Not heard this round: its last view ages out after viewMaxAgeMs. A peer that answers
                 // but cannot be believed (wrong vote key, replay, impostor) is worth an operator's look.
-                const reason = e instanceof ViewRejected ? e.message : undefined;
-                if (reason !== undefined && this.rejected.get(p.id) !== reason) this.d.log({ event: "peer-rejected", peer: p.id, url: p.url, reason });
-                if (reason !== undefined) this.rejected.set(p.id, reason);
+                if (!(e instanceof ViewRejected) || this.rejected.get(p.id) === e.message) return;
+                this.rejected.set(p.id, e.message);
+                this.d.log({ event: "peer-rejected", peer: p.id, url: p.url, reason: e.message });
             }
         }));
     }

@@ -19,10 +19,11 @@ function log(event: Record<string, unknown>): void {
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n");
 }
 
-function readToken(file: string): string | undefined {
+/** A secret file's trimmed text; undefined when it is missing or empty. */
+function readSecretFile(file: string): string | undefined {
     try {
-        const token = fs.readFileSync(file, "utf8").trim();
-        return token === "" ? undefined : token;
+        const text = fs.readFileSync(file, "utf8").trim();
+        return text === "" ? undefined : text;
     } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw e;
@@ -32,15 +33,11 @@ function readToken(file: string): string | undefined {
 async function main(): Promise<void> {
     const file = process.argv[2] ?? AGENT_PATHS.settings;
     const settings = parseAgentSettings(fs.readFileSync(file, "utf8"), file);
-    const token = readToken(settings.tokenFile);
+    const token = readSecretFile(settings.tokenFile);
     // Without the key the agent could neither be heard nor hear: refuse to start, say where it looked.
-    let voteKey: Buffer;
-    try {
-        voteKey = checkVoteKey(Buffer.from(fs.readFileSync(settings.voteKeyFile, "utf8").trim(), "utf8"), settings.voteKeyFile);
-    } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`no vote key in ${settings.voteKeyFile}: the program's wiring writes it; re-run pulumi up`);
-        throw e;
-    }
+    const voteKeyText = readSecretFile(settings.voteKeyFile);
+    if (voteKeyText === undefined) throw new Error(`no vote key in ${settings.voteKeyFile}: the program's wiring writes it; re-run pulumi up`);
+    const voteKey = checkVoteKey(Buffer.from(voteKeyText, "utf8"), settings.voteKeyFile);
     const api = token === undefined ? undefined : new DoDnsApi({
         apiUrl: settings.apiUrl,
         token,
