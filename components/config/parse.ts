@@ -130,7 +130,7 @@ function toSettings(cfg: StackConfig, opts: ParseOptions): StackSettings {
         ipv6: cfg.ipv6,
         lb: cfg.lb,
         app: { perRegion: cfg.app.perRegion, size: cfg.app.size, healthPath: cfg.app.healthPath, source: resolveAppSource(cfg.app.source, opts.baseDir, opts.namespace) },
-        db: cfg.db,
+        db: { size: cfg.db.size, volumeSizeGb: cfg.db.volumeSizeGb, suspectTimeoutMs: cfg.db.suspectTimeoutMs },
         cache: cfg.cache,
         adminCidrs: cfg.adminCidrs,
         sshPublicKeys: cfg.sshPublicKeys,

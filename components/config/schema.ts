@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DIGITALOCEAN_REGIONS, isDigitalOceanRegion } from "./regions";
 import { ipv4Overlaps, parseCidr } from "./cidr";
-import { SEMISYNC_TIMEOUT_MS } from "../db/myCnf";
+import { GALERA_TIMING } from "../db/myCnf";
 import { isAcmeDirectoryUrl, LETS_ENCRYPT_DIRECTORY, MIN_DAYS_REMAINING } from "../lb/siteCertificate";
 
 /**
@@ -74,11 +74,13 @@ export const stackConfigSchema = z.strictObject({
     db: z.strictObject({
         size: sizeSlug.default("s-2vcpu-4gb"),
         volumeSizeGb: z.int({ error: "must be a whole number of GiB from 1 to 16384" }).min(1, { error: "must be at least 1 GiB" }).max(16384, { error: "must be at most 16384 GiB (DigitalOcean's volume limit)" }).default(20),
-        durability: z.enum(["async", "semisync"], { error: "must be \"semisync\" (a commit returns once a peer region has it, or after semisyncTimeoutMs) or \"async\" (faster commits, a dead node can lose its last writes); see components/db/DURABILITY.md" }).default("semisync"),
-        semisyncTimeoutMs: z.int({ error: `must be a whole number of milliseconds from ${SEMISYNC_TIMEOUT_MS.min} to ${SEMISYNC_TIMEOUT_MS.max}` })
-            .min(SEMISYNC_TIMEOUT_MS.min, { error: `must be at least ${SEMISYNC_TIMEOUT_MS.min} ms: below the inter-region round trip every commit would time out and degrade to async; e.g. ${SEMISYNC_TIMEOUT_MS.default}` })
-            .max(SEMISYNC_TIMEOUT_MS.max, { error: `must be at most ${SEMISYNC_TIMEOUT_MS.max} ms: with a peer down, writes stall this long before the node degrades to async; e.g. ${SEMISYNC_TIMEOUT_MS.default}` })
-            .default(SEMISYNC_TIMEOUT_MS.default),
+        suspectTimeoutMs: z.int({ error: `must be a whole number of milliseconds from ${GALERA_TIMING.suspectMs.min} to ${GALERA_TIMING.suspectMs.max}` })
+            .min(GALERA_TIMING.suspectMs.min, { error: `must be at least ${GALERA_TIMING.suspectMs.min} ms: a shorter hiccup of the inter-region link would already evict a healthy region; e.g. ${GALERA_TIMING.default.suspectMs}` })
+            .max(GALERA_TIMING.suspectMs.max, { error: `must be at most ${GALERA_TIMING.suspectMs.max} ms: when a region vanishes, writes everywhere stall this long before the others go on without it; e.g. ${GALERA_TIMING.default.suspectMs}` })
+            .default(GALERA_TIMING.default.suspectMs),
+        // Settings of the master-master design, refused with the reason below (superRefine).
+        durability: z.unknown().optional(),
+        semisyncTimeoutMs: z.unknown().optional(),
     }).prefault({}),
     cache: z.strictObject({
         perRegion: count(10).default(1),
@@ -126,8 +128,18 @@ export const stackConfigSchema = z.strictObject({
             message: `is required while https is on (the default): the certificate's ACME DNS-01 challenge writes a TXT record in ${cfg.domain} with it. Set a token with the domain scopes: pulumi config set --secret dns-rr-ha:dnsToken <token>; or set dns-rr-ha:https false to serve plain HTTP only`,
         });
     }
+    for (const key of ["durability", "semisyncTimeoutMs"] as const) {
+        if (cfg.db[key] !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["db", key], input: cfg.db[key], message: "is no longer a setting: the database is one Galera cluster across the regions, and every commit is acknowledged by all of them before it returns (components/db/DURABILITY.md). Delete the key; db.suspectTimeoutMs sets how long writes wait for a region that vanished" });
+        }
+    }
     const f = cfg.dnsFailover;
     const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["dnsFailover", key], message, input });
+    const witnessed = f.enabled && f.witnessRegion !== undefined;
+    if (cfg.regions.length % 2 === 0 && !witnessed) {
+        const key = f.enabled ? "witnessRegion" : "enabled";
+        issue(key, `${f.enabled ? "is required" : "must be true with a witnessRegion"} with ${cfg.regions.length} regions: the database cluster needs an odd number of votes, or a partition into two halves leaves no side that may write. The witness droplet (dnsFailover.witnessRegion, a region not among ${cfg.regions.join(", ")}) is its tie-breaking vote${cfg.regions.length === 2 ? "" : "; or use an odd number of regions"}`, f.enabled ? undefined : false);
+    }
     if (f.enabled && cfg.regions.length === 2 && f.witnessRegion === undefined) {
         issue("witnessRegion", `is required with two regions: a withdrawal needs a majority of observers, and with ${cfg.regions.join(" and ")} alone the survivors of a dead region are only half. Name a third region for a small witness droplet (e.g. "${DIGITALOCEAN_REGIONS.find((r) => !cfg.regions.includes(r))}"), add a third region, or set dnsFailover.enabled: false`, undefined);
     }

@@ -1,6 +1,5 @@
 import { DigitalOceanRegion } from "./regions";
 import type { FailoverTiming } from "../failover/agentFiles";
-import type { DbDurability } from "../db/myCnf";
 
 /** Where the application served by the app tier comes from. */
 export type AppSource =
@@ -61,10 +60,11 @@ export interface StackSettings {
         readonly size: string;
         /** Size of the block volume holding the MariaDB datadir, in GiB. */
         readonly volumeSizeGb: number;
-        /** Replication durability (default "semisync"; see components/db/DURABILITY.md). */
-        readonly durability: DbDurability;
-        /** How long a semisync commit waits for a peer's ack before the node degrades to async, ms (default 1000). */
-        readonly semisyncTimeoutMs: number;
+        /**
+         * How long the cluster waits for a silent region before the others go on without it, ms
+         * (default 5000; components/db/DURABILITY.md): writes stall that long when a region vanishes.
+         */
+        readonly suspectTimeoutMs: number;
     };
     readonly cache: RoleSettings & {
         /** memcached memory limit (-m), in MiB. */

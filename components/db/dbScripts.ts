@@ -7,25 +7,22 @@ import { DropletScript, dropletScripts } from "../droplet/dropletScripts";
 
 /** Where the database scripts are installed on a droplet (root-owned, 0755). */
 export const DB_SCRIPT_PATHS = {
-  /** Wiring entry point, run as root over SSH after the inputs listed in `dbWiringPaths` (wiringFiles.ts) were written. */
-  wire: "/usr/local/sbin/dns-rr-ha-wire-db",
-  /** Monitoring: one TSV line per replication connection; exit 0 healthy, 1 unhealthy, 2 server down. */
-  health: "/usr/local/sbin/dns-rr-ha-db-health",
-  /** Heartbeat writer run by the dns-rr-ha-db-heartbeat service (see wire-db.sh): this node's row in dns_rr_ha.heartbeat, every second. */
-  heartbeat: "/usr/local/sbin/dns-rr-ha-db-heartbeat",
   /**
-   * Monitoring: JSON per replication connection (threads, Seconds_Behind_Master, the age of the
-   * peer's heartbeat) and semisync state; exit 0 healthy, 1 down or lagging, 2 server down, 3 semisync degraded.
+   * Wiring entry point, run as root over SSH after the inputs listed in `dbWiringPaths`
+   * (wiringFiles.ts) were written; `--bootstrap` forms a new cluster (once per stack, first node).
    */
-  replicationHealth: "/usr/local/sbin/db-replication-health",
+  wire: "/usr/local/sbin/dns-rr-ha-wire-db",
+  /**
+   * Health of this cluster member as JSON (state, primary component, members); exit 0 healthy,
+   * 1 serving but a member is missing, 3 not serving (non-primary, joining), 2 server down.
+   */
+  health: "/usr/local/sbin/dns-rr-ha-db-health",
 } as const;
 
 /** Source file (under ./scripts) of each entry of {@link DB_SCRIPT_PATHS}. */
 export const DB_SCRIPT_SOURCES: Readonly<Record<keyof typeof DB_SCRIPT_PATHS, string>> = {
   wire: "wire-db.sh",
   health: "db-health.sh",
-  heartbeat: "db-heartbeat.sh",
-  replicationHealth: "db-replication-health.sh",
 };
 
 /** A file to install on a droplet (shape of a cloud-init write_files entry). */

@@ -7,18 +7,19 @@ import { DB_SCRIPT_PATHS, type DbScriptFile } from "./dbScripts";
 
 /** Files wire-db.sh reads; the wiring command writes them before running it. */
 export const dbWiringPaths = {
-  /** KEY=VALUE: VOLUME_NAME, DATADIR (see {@link renderDbEnv}). */
+  /** KEY=VALUE: VOLUME_NAME, DATADIR, CLUSTER_SIZE (see {@link renderDbEnv}). */
   env: "/etc/dns-rr-ha/db/db.env",
   /** Output of renderMyCnf; installed as /etc/mysql/mariadb.conf.d/60-dns-rr-ha.cnf. */
   myCnf: "/etc/dns-rr-ha/db/my.cnf",
   /** Output of renderUsersSql (secret). */
   usersSql: "/etc/dns-rr-ha/db/users.sql",
-  /** Output of renderReplicationSql (secret). */
-  replicationSql: "/etc/dns-rr-ha/db/replication.sql",
 } as const;
 
 /** Command the wiring runs (as root) after writing {@link dbWiringPaths}; idempotent, run on every change. */
 export const DB_WIRE_COMMAND: string = DB_SCRIPT_PATHS.wire;
+
+/** The same, forming a new cluster from this node (once per stack, on its first node; see wire-db.sh). */
+export const DB_BOOTSTRAP_COMMAND = `${DB_SCRIPT_PATHS.wire} --bootstrap`;
 
 /** Inputs of {@link renderDbEnv}. */
 export interface DbEnvSettings {
@@ -26,9 +27,11 @@ export interface DbEnvSettings {
   readonly volumeName: string;
   /** Datadir below the mount point; default {@link dbDatadir}(volumeName). Must equal MyCnfSettings.datadir. */
   readonly datadir?: string;
+  /** Members of the cluster (data nodes + arbitrator): a rolling restart waits for all of them. */
+  readonly clusterSize: number;
   /** How long wire-db.sh waits for the volume device to appear (default 300 s). */
   readonly mountWaitSeconds?: number;
-  /** How long wire-db.sh waits for MariaDB to answer after a (re)start (default 120 s). */
+  /** How long wire-db.sh waits for MariaDB to be Synced after a (re)start, a state transfer included (default 3600 s). */
   readonly startWaitSeconds?: number;
 }
 
@@ -56,7 +59,8 @@ export function renderDbEnv(s: DbEnvSettings): string {
     ["MOUNT_WAIT_SECONDS", s.mountWaitSeconds],
     ["START_WAIT_SECONDS", s.startWaitSeconds],
   ];
-  const lines = [`VOLUME_NAME=${s.volumeName}`, `DATADIR=${datadir}`];
+  if (!Number.isInteger(s.clusterSize) || s.clusterSize < 1 || s.clusterSize > 256) throw new Error(`clusterSize must be a whole number of members from 1 to 256 (got ${s.clusterSize})`);
+  const lines = [`VOLUME_NAME=${s.volumeName}`, `DATADIR=${datadir}`, `CLUSTER_SIZE=${s.clusterSize}`];
   for (const [key, value] of waits) {
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a whole number of seconds (got ${value})`);
@@ -73,8 +77,6 @@ export interface DbWiringInputs {
   readonly myCnf: string;
   /** Output of renderUsersSql. */
   readonly usersSql: string;
-  /** Output of renderReplicationSql. */
-  readonly replicationSql: string;
 }
 
 /** The wiring inputs as files to send over SSH (secrets 0600, the rest 0644; all root-owned). */
@@ -83,6 +85,5 @@ export function dbWiringFiles(inputs: DbWiringInputs): DbScriptFile[] {
     { path: dbWiringPaths.env, content: inputs.dbEnv, mode: "0644" },
     { path: dbWiringPaths.myCnf, content: inputs.myCnf, mode: "0644" },
     { path: dbWiringPaths.usersSql, content: inputs.usersSql, mode: "0600" },
-    { path: dbWiringPaths.replicationSql, content: inputs.replicationSql, mode: "0600" },
   ];
 }

@@ -44,7 +44,19 @@ export interface DnsFailoverArgs extends Pick<TierArgs, "deployPrivateKey" | "au
      * A small droplet in another region that only votes. Needed with two regions: without it the
      * survivors of a dead region are only half of the observers, and a withdrawal needs a majority.
      */
-    readonly witness?: Omit<TierArgs, "perRegion" | "regions" | "deployPrivateKey" | "authorizedKeys"> & { readonly region: TierArgs["regions"][number] };
+    readonly witness?: Omit<TierArgs, "perRegion" | "regions" | "deployPrivateKey" | "authorizedKeys"> & {
+        readonly region: TierArgs["regions"][number];
+        /**
+         * Debian packages the witness runs besides the agent's (default none), e.g.
+         * galera-arbitrator-4 when it is also the database cluster's tie-breaking vote.
+         */
+        readonly packages?: readonly string[];
+        /**
+         * The witness droplet, when the caller created it already with {@link createWitness} (e.g.
+         * because the database's arbitrator must be wired onto it before this component exists).
+         */
+        readonly host?: TierHost;
+    };
     /** DigitalOcean token scoped to the domain's records (a secret). Without it the agents only log. */
     readonly apiToken?: pulumi.Input<string>;
     /** API base URL (default https://api.digitalocean.com). */
@@ -105,6 +117,10 @@ export class DnsFailover extends pulumi.ComponentResource {
             assertRecord(`${where}.witness`, a.witness, "must be the witness droplet's { region, size, image, sshKeys, tags, ipv6? }, or left out");
             validateTierRegion(`${where}.witness.region`, a.witness.region);
             validateDropletArgs(`${where}.witness`, { ...a.witness, deployPrivateKey: a.deployPrivateKey, authorizedKeys: a.authorizedKeys });
+            const packages: unknown = a.witness.packages;
+            if (packages !== undefined && (!Array.isArray(packages) || !packages.every((p) => typeof p === "string" && /^[a-z0-9][a-z0-9+.-]+$/.test(p)))) {
+                throw new Error(`${where}.witness.packages ${show(packages)}: must be a list of Debian package names, or left out`);
+            }
             const shared = observerRegions.indexOf(a.witness.region.region);
             if (shared >= 0) {
                 throw new Error(`${where}.witness.region ${show(a.witness.region.region)} is also the region of ${where}.observers[${shared}]; the witness must fail separately`);
@@ -129,9 +145,7 @@ export class DnsFailover extends pulumi.ComponentResource {
         DnsFailover.validateArgs(args);
         this.mode = args.apiToken === undefined ? "observe-only" : "acting";
         const w = args.witness;
-        this.witness = w ? tierDroplets(this, name, "witness", {
-            ...w, regions: [w.region], perRegion: 1, deployPrivateKey: args.deployPrivateKey, authorizedKeys: args.authorizedKeys,
-        }, (region) => renderCloudConfig({ role: "witness", region, packages: ["nodejs"], files: [], runcmd: [] }), () => `${name}-witness`)[0] : undefined;
+        this.witness = w ? (w.host ?? createWitness(this, name, { ...w, deployPrivateKey: args.deployPrivateKey, authorizedKeys: args.authorizedKeys })) : undefined;
 
         const all: Observer[] = [...args.observers, ...(this.witness ? [{ host: this.witness }] : [])];
         this.observerNames = all.map((o) => o.host.name);
@@ -179,4 +193,13 @@ export class DnsFailover extends pulumi.ComponentResource {
         this.statusUrls = observerHosts.apply((hosts) => hosts.map((h) => `http://${h.privateIpv4}:${PORTS.dnsAgent}/status`));
         this.registerOutputs({ observerNames: this.observerNames, statusUrls: this.statusUrls, mode: this.mode });
     }
+}
+
+/**
+ * The witness droplet of a {@link DnsFailover} named `name` (`${name}-witness`): the agent's
+ * Node.js plus `packages`, under `parent`.
+ */
+export function createWitness(parent: pulumi.Resource, name: string, w: NonNullable<DnsFailoverArgs["witness"]> & Pick<TierArgs, "deployPrivateKey" | "authorizedKeys">): TierHost {
+    return tierDroplets(parent, name, "witness", { ...w, regions: [w.region], perRegion: 1 },
+        (region) => renderCloudConfig({ role: "witness", region, packages: ["nodejs", ...(w.packages ?? [])], files: [], runcmd: [] }), () => `${name}-witness`)[0]!;
 }

@@ -1,4 +1,5 @@
 import { Role, ROLES } from "../droplet/roleDroplet";
+import { GALERA_PORTS } from "../db/myCnf";
 
 /** One inbound rule in DigitalOcean's terms (plain values, so the matrix is testable without Pulumi). */
 export interface InboundRule {
@@ -33,6 +34,12 @@ export const PORTS = {
     /** DNS failover agents fetch each other's votes here (private addresses only). */
     dnsAgent: 8405,
     mysql: 3306,
+    /** Galera group communication: between DB nodes, and with the arbitrator on the witness. */
+    galera: GALERA_PORTS.group,
+    /** Galera incremental state transfer (a rejoining node receives what it missed). */
+    galeraIst: GALERA_PORTS.ist,
+    /** Galera full state transfer (mariabackup): a new or rebuilt node is seeded from a peer. */
+    galeraSst: GALERA_PORTS.sst,
     memcached: 11211,
 } as const;
 
@@ -40,8 +47,9 @@ const WORLD = ["0.0.0.0/0", "::/0"];
 
 /**
  * The least-privilege matrix: from the internet only 80/443 to load balancers, SSH only from the
- * admin CIDRs; app only from LBs; DB only from app and DB peers; memcached only from app; the DNS
- * failover agents' votes only between LBs and the witness.
+ * admin CIDRs; app only from LBs; DB only from app and DB peers; Galera's ports only between DB
+ * nodes and the witness's arbitrator; memcached only from app; the DNS failover agents' votes only
+ * between LBs and the witness.
  * `tagOf(role)` gives the stack-scoped tag of a role (firewalls of two stacks never overlap).
  */
 export function firewallMatrix(tagOf: (role: Role) => string, adminCidrs: readonly string[]): FirewallPolicy[] {
@@ -67,8 +75,17 @@ export function firewallMatrix(tagOf: (role: Role) => string, adminCidrs: readon
             // lsyncd pushes uploads to the other app servers with rsync over SSH.
             tcp(PORTS.ssh, { sourceTags: [tagOf("app")] }),
         ]),
-        policy("db", [tcp(PORTS.mysql, { sourceTags: [tagOf("app"), tagOf("db")] })]),
+        policy("db", [
+            tcp(PORTS.mysql, { sourceTags: [tagOf("app"), tagOf("db")] }),
+            tcp(PORTS.galera, { sourceTags: [tagOf("db"), tagOf("witness")] }),
+            tcp(PORTS.galeraIst, { sourceTags: [tagOf("db")] }),
+            tcp(PORTS.galeraSst, { sourceTags: [tagOf("db")] }),
+        ]),
         policy("cache", [tcp(PORTS.memcached, { sourceTags: [tagOf("app")] })]),
-        policy("witness", [tcp(PORTS.dnsAgent, { sourceTags: [tagOf("lb")] })]),
+        policy("witness", [
+            tcp(PORTS.dnsAgent, { sourceTags: [tagOf("lb")] }),
+            // The Galera arbitrator votes with the DB nodes.
+            tcp(PORTS.galera, { sourceTags: [tagOf("db")] }),
+        ]),
     ];
 }

@@ -8,14 +8,15 @@ import { Firewalls } from "../firewall/firewalls";
 import { Role, ROLES } from "../droplet/roleDroplet";
 import { describeHost, TierHost } from "../droplet/tier";
 import { SessionCache } from "../cache/sessionCache";
-import { DatabaseCluster } from "../db/databaseCluster";
+import { ARBITRATOR_PACKAGE, DatabaseCluster } from "../db/databaseCluster";
+import { galeraTimingFor } from "../db/myCnf";
 import { AppTier } from "../app/appTier";
 import { LoadBalancerTier } from "../lb/loadBalancerTier";
 import { LB_HEALTH_URI } from "../lb/haproxyConfig";
 import { SiteCertificate } from "../lb/siteCertificate";
 import { RoundRobinDns } from "../dns/roundRobinDns";
 import { Monitoring } from "../monitoring/monitoring";
-import { DnsFailover } from "../failover/dnsFailover";
+import { createWitness, DnsFailover } from "../failover/dnsFailover";
 
 /** A host as the stack outputs describe it. */
 export interface HostSummary {
@@ -27,7 +28,7 @@ export interface HostSummary {
 
 /**
  * The whole highly available stack from one settings object: VPCs (peered), firewalls by tag,
- * memcached, MariaDB master-master, app servers, load balancers holding a reserved IP per
+ * memcached, a MariaDB Galera cluster (the witness its tie-breaking vote), app servers, load balancers holding a reserved IP per
  * region, the round-robin DNS name, monitoring, and a DigitalOcean project grouping it all.
  */
 export class HaStack extends pulumi.ComponentResource {
@@ -111,12 +112,21 @@ export class HaStack extends pulumi.ComponentResource {
         this.cache = new SessionCache(`${name}-cache`, {
             ...common("cache", settings.cache.size), perRegion: settings.cache.perRegion, memoryMb: settings.cache.memoryMb,
         }, { parent: this });
+        // The witness votes in DNS failover and, with an even number of regions, is the database
+        // cluster's tie-breaking vote too (garbd): its droplet is declared here, before both.
+        const dbNeedsArbitrator = settings.regions.length % 2 === 0;
+        const witnessSpec = failover.enabled && failover.witness ? {
+            region: { region: failover.witness.region, vpcUuid: this.network.vpcIds[failover.witness.region]! },
+            ...common("witness", failover.witness.size),
+            ...(dbNeedsArbitrator ? { packages: [ARBITRATOR_PACKAGE] } : {}),
+        } : undefined;
+        const witnessHost = witnessSpec ? createWitness(this, `${name}-dnsfo`, { ...witnessSpec, deployPrivateKey: pulumi.secret(deployKey.privateKeyOpenssh), authorizedKeys }) : undefined;
         this.database = new DatabaseCluster(`${name}-db`, {
             ...common("db", settings.db.size),
             volumeSizeGb: settings.db.volumeSizeGb,
-            durability: settings.db.durability,
-            semisyncTimeoutMs: settings.db.semisyncTimeoutMs,
-            clientCidrs: [...settings.vpcCidrs],
+            timing: galeraTimingFor(settings.db.suspectTimeoutMs),
+            clientCidrs: [...settings.vpcCidrs, ...(failover.witness ? [failover.witness.vpcCidr] : [])],
+            ...(dbNeedsArbitrator && witnessHost ? { arbitrator: { host: witnessHost } } : {}),
         }, { parent: this });
         this.app = new AppTier(`${name}-app`, {
             ...common("app", settings.app.size),
@@ -163,12 +173,7 @@ export class HaStack extends pulumi.ComponentResource {
                 siteName: this.siteName,
                 entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, ipv4: lb.reservedIp, healthUrl: lb.healthUrl, ...(lb.reservedIpv6 ? { ipv6: lb.reservedIpv6 } : {}) })),
                 observers: this.loadBalancers.flatMap((lb) => lb.hosts.map((host, i) => ({ host, after: [lb.wiring[i]!] }))),
-                ...(failover.witness ? {
-                    witness: {
-                        region: { region: failover.witness.region, vpcUuid: this.network.vpcIds[failover.witness.region]! },
-                        ...common("witness", failover.witness.size),
-                    },
-                } : {}),
+                ...(witnessSpec && witnessHost ? { witness: { ...witnessSpec, host: witnessHost } } : {}),
                 deployPrivateKey: pulumi.secret(deployKey.privateKeyOpenssh),
                 authorizedKeys,
                 ...(settings.dnsToken !== undefined ? { apiToken: pulumi.secret(settings.dnsToken) } : {}),

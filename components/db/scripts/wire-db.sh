@@ -1,12 +1,23 @@
 #!/bin/bash
-# Wires this droplet's MariaDB into the cluster. Run as root by the SSH wiring
-# command right after it wrote the inputs into $CONF_DIR:
-#   db.env           VOLUME_NAME, DATADIR (+ optional MOUNT_WAIT_SECONDS, START_WAIT_SECONDS)
-#   my.cnf           server config, installed as $CNF_TARGET
-#   users.sql        database + accounts (contains passwords)
-#   replication.sql  replication connections (contains a password)
-# Idempotent: re-run it whenever the peer set, the config or a password
-# changes. MariaDB is restarted only when its config changed.
+# Wires this droplet's MariaDB into the Galera cluster. Run as root by the SSH
+# wiring command right after it wrote the inputs into $CONF_DIR:
+#   db.env     VOLUME_NAME, DATADIR, CLUSTER_SIZE (+ optional MOUNT_WAIT_SECONDS,
+#              START_WAIT_SECONDS)
+#   my.cnf     server config (Galera member), installed as $CNF_TARGET
+#   users.sql  database + accounts (contains passwords)
+#
+#   dns-rr-ha-wire-db              join the cluster (a new or empty node is seeded
+#                                  by a full state transfer from a running member)
+#                                  or keep this member up to date
+#   dns-rr-ha-wire-db --bootstrap  form a new cluster from this node: run once per
+#                                  stack, on its first node, when nothing runs yet;
+#                                  a node that was ever a member never bootstraps
+#
+# Idempotent: re-run it whenever the member set, the config or a password
+# changes. MariaDB is restarted only when its config changed, and only while
+# the whole cluster is up (a restart must never cost the cluster its quorum).
+# It returns once this node is Synced in the primary component, so the next
+# node's wiring (they run one after the other) starts from a healthy cluster.
 # The TLS files my.cnf names (ssl_ca, ssl_cert, ssl_key; written by the wiring
 # too) are reloaded with FLUSH SSL on every run, so a renewed certificate
 # needs no restart.
@@ -36,17 +47,26 @@ die() {
 }
 
 [[ $EUID -eq 0 ]] || die "must run as root"
-for f in db.env my.cnf users.sql replication.sql; do
+bootstrap=0
+case "${1:-}" in
+  "") ;;
+  --bootstrap) bootstrap=1 ;;
+  *) die "unknown argument '$1' (usage: $0 [--bootstrap])" ;;
+esac
+
+for f in db.env my.cnf users.sql; do
   [[ -f $CONF_DIR/$f ]] || die "missing $CONF_DIR/$f"
 done
 # The SQL files hold passwords: whatever umask wrote them, keep them private.
-chmod 0600 "$CONF_DIR/users.sql" "$CONF_DIR/replication.sql"
+chmod 0600 "$CONF_DIR/users.sql"
 
 # db.env is parsed, not sourced: only known keys, never executed.
 VOLUME_NAME=""
 DATADIR=""
 MOUNT_WAIT_SECONDS=300
-START_WAIT_SECONDS=120
+# A full state transfer of a large datadir takes a while.
+START_WAIT_SECONDS=3600
+CLUSTER_SIZE=""
 while IFS='=' read -r key value || [[ -n $key ]]; do
   case "$key" in
     "" | "#"*) ;;
@@ -54,6 +74,7 @@ while IFS='=' read -r key value || [[ -n $key ]]; do
     DATADIR) DATADIR=$value ;;
     MOUNT_WAIT_SECONDS) MOUNT_WAIT_SECONDS=$value ;;
     START_WAIT_SECONDS) START_WAIT_SECONDS=$value ;;
+    CLUSTER_SIZE) CLUSTER_SIZE=$value ;;
     *) die "unknown key '$key' in $CONF_DIR/db.env" ;;
   esac
 done <"$CONF_DIR/db.env"
@@ -65,6 +86,7 @@ DEVICE=/dev/disk/by-id/scsi-0DO_Volume_$VOLUME_NAME
   die "DATADIR '$DATADIR' must be a directory below $MOUNTPOINT"
 DATADIR=${DATADIR%/}
 [[ $MOUNT_WAIT_SECONDS =~ ^[0-9]+$ && $START_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "wait times must be whole seconds"
+[[ $CLUSTER_SIZE =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_SIZE '$CLUSTER_SIZE' must be the number of cluster members (data nodes + arbitrator)"
 
 # 1. Volume: attached after the droplet was created, so it may still be on its way.
 mount_volume() {
@@ -90,7 +112,9 @@ mount_volume() {
 mount_volume
 log "volume mounted at $MOUNTPOINT"
 
-mariadb_answers() { mariadb --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1; }
+# wsrep VALUE: one wsrep status variable of the running server ("" when it does not answer).
+wsrep() { mariadb --batch --skip-column-names -e "SHOW GLOBAL STATUS LIKE '$1'" 2>/dev/null | cut -f2 || true; }
+synced() { [[ $(wsrep wsrep_local_state) == 4 && $(wsrep wsrep_cluster_status) == Primary && $(wsrep wsrep_ready) == ON ]]; }
 
 # 2. The package started MariaDB on /var/lib/mysql: stop it before moving on.
 if systemctl is-active --quiet "$SERVICE"; then
@@ -128,9 +152,14 @@ if [[ -n $log_error ]]; then
   install -d -o mysql -g adm -m 2750 "$(dirname "$log_error")"
 fi
 
+# The start of a joiner lasts as long as its state transfer: no start timeout
+# (this script bounds its own wait instead).
 dropin_content="# Managed by dns-rr-ha wire-db.sh: never start MariaDB without its volume.
 [Unit]
 RequiresMountsFor=$MOUNTPOINT
+
+[Service]
+TimeoutStartSec=infinity
 "
 if write_if_changed "$DROPIN" "$dropin_content"; then
   systemctl daemon-reload
@@ -138,45 +167,99 @@ if write_if_changed "$DROPIN" "$dropin_content"; then
   log "installed $DROPIN"
 fi
 
-# 4. Datadir. Initialised beside it and renamed into place, so an interrupted
-#    run never leaves a half-initialised datadir that a re-run would trust.
-if [[ ! -d $DATADIR/mysql ]]; then
-  if [[ -d $DATADIR ]]; then
-    [[ -z $(ls -A "$DATADIR") ]] || die "$DATADIR is not empty but holds no MariaDB system tables; refusing to touch it"
-    rmdir "$DATADIR"
-  fi
+# 4. Datadir. What it holds decides what may happen:
+#    fresh       nothing yet: bootstrap initialises it; a joiner leaves it empty
+#                and receives a full copy from a running member (SST);
+#    member      grastate.dat: it was a cluster member; it rejoins and catches up
+#                (IST, or SST if it was away longer than the gcache covers);
+#    pre-galera  system tables but no grastate.dat: a datadir from before the
+#                Galera tier. A joiner would have it replaced by the cluster's
+#                copy, so the wiring refuses (see DURABILITY.md, migrating);
+#                a bootstrap forms the cluster from it, keeping its rows.
+if [[ -f $DATADIR/grastate.dat ]]; then
+  datadir_state=member
+elif [[ -d $DATADIR/mysql ]]; then
+  datadir_state=pre-galera
+elif [[ ! -d $DATADIR || -z $(ls -A "$DATADIR") ]]; then
+  datadir_state=fresh
+else
+  die "$DATADIR holds files but neither system tables nor grastate.dat; refusing to touch it"
+fi
+log "datadir $DATADIR: $datadir_state"
+if ((!bootstrap)) && [[ $datadir_state == pre-galera ]]; then
+  die "$DATADIR holds a datadir from before the Galera tier: joining would replace its rows with the cluster's copy. Check it holds nothing the cluster lacks (CHECKSUM TABLE against the first DB node), then move it aside (systemctl stop $SERVICE; mv $DATADIR $DATADIR.pre-galera) and run pulumi up again"
+fi
+if ((bootstrap)) && [[ $datadir_state == member ]]; then
+  log "this node was a cluster member already: joining, not bootstrapping"
+  bootstrap=0
+fi
+
+new_datadir() {
+  # Initialised beside it and renamed into place, so an interrupted run never
+  # leaves a half-initialised datadir that a re-run would trust.
+  local staging
   staging=$(dirname "$DATADIR")/.wire-db-init
   rm -rf "$staging"
   mkdir -p "$(dirname "$DATADIR")"
-  log "initialising $DATADIR"
-  mariadb-install-db --user=mysql --datadir="$staging" \
-    --auth-root-authentication-method=socket --skip-test-db >/dev/null
+  if ((bootstrap)); then
+    log "initialising $DATADIR"
+    mariadb-install-db --user=mysql --datadir="$staging" \
+      --auth-root-authentication-method=socket --skip-test-db >/dev/null
+  else
+    mkdir "$staging"
+  fi
   chown mysql:mysql "$staging"
   chmod 0750 "$staging"
+  rmdir "$DATADIR" 2>/dev/null || true
   mv "$staging" "$DATADIR"
+}
+if [[ $datadir_state == fresh ]]; then
+  new_datadir
   restart_needed=1
 fi
 
 # 5. (Re)start only when something changed or it is not running.
 systemctl enable --quiet "$SERVICE"
-if ! systemctl is-active --quiet "$SERVICE"; then
-  log "starting $SERVICE"
-  systemctl start "$SERVICE"
+if ((bootstrap)); then
+  if systemctl is-active --quiet "$SERVICE"; then
+    systemctl stop "$SERVICE"
+  fi
+  log "forming a new cluster from this node (galera_new_cluster)"
+  galera_new_cluster || die "$SERVICE did not start a new cluster (see $(awk -F' *= *' '$1 == "log_error" { print $2 }' "$CNF_TARGET" | tail -n 1))"
+elif ! systemctl is-active --quiet "$SERVICE"; then
+  log "starting $SERVICE (joining the cluster)"
+  systemctl start --no-block "$SERVICE"
 elif ((restart_needed)); then
-  log "restarting $SERVICE (config changed)"
-  systemctl restart "$SERVICE"
+  # A rolling restart: only while every member is there, so this node going
+  # away for a moment never costs the cluster its quorum or its last donor.
+  size=$(wsrep wsrep_cluster_size)
+  if [[ $size != "$CLUSTER_SIZE" ]] || ! synced; then
+    die "not restarting $SERVICE for its new config: the cluster has ${size:-?} of $CLUSTER_SIZE members (or this node is not Synced); re-run once all are back"
+  fi
+  log "restarting $SERVICE (config changed; cluster complete: $size members)"
+  systemctl restart --no-block "$SERVICE"
+  # Let systemd take the old server down before the wait below asks it.
+  sleep 2
 fi
 
+# 6. Wait until this node serves: Synced in the primary component.
 waited=0
-until mariadb_answers; do
+until synced; do
   if ((waited >= START_WAIT_SECONDS)); then
-    die "$SERVICE did not answer within ${START_WAIT_SECONDS}s"
+    die "$SERVICE is not Synced in a primary component after ${START_WAIT_SECONDS}s (state: $(wsrep wsrep_local_state_comment) $(wsrep wsrep_cluster_status); see the error log)"
+  fi
+  if [[ $(systemctl show -p ActiveState --value "$SERVICE") == failed ]]; then
+    die "$SERVICE failed to start: no running member reachable to join, or see the error log"
+  fi
+  if ((waited % 30 == 0 && waited > 0)); then
+    log "waiting for $SERVICE: $(wsrep wsrep_local_state_comment) ${waited}s"
   fi
   sleep 1
   waited=$((waited + 1))
 done
 running_datadir=$(mariadb --batch --skip-column-names -e 'SELECT @@datadir')
 [[ ${running_datadir%/} == "$DATADIR" ]] || die "$SERVICE runs on '$running_datadir', expected '$DATADIR'"
+log "Synced: $(wsrep wsrep_cluster_size) of $CLUSTER_SIZE members"
 
 if [[ -n $tls_files ]]; then
   # Load the current certificate and key (a no-op right after a restart); fails if MariaDB rejects them.
@@ -185,35 +268,22 @@ if [[ -n $tls_files ]]; then
   log "TLS loaded"
 fi
 
-# 6. Accounts first: peers need the replication account to connect here.
+# 7. Accounts (idempotent; the same on every node).
 mariadb --batch --default-character-set=utf8mb4 <"$CONF_DIR/users.sql"
-mariadb --batch --default-character-set=utf8mb4 <"$CONF_DIR/replication.sql"
-log "users and replication applied"
+log "users applied"
 
-# 7. Replication heartbeat: a small always-running service (not a timer: one
-#    client connection for all beats, no process and journal line per second,
-#    and systemd restarts it, e.g. after MariaDB restarted and dropped its
-#    connection). Its rows replicate; db-replication-health reads their age.
-heartbeat_unit="# Managed by dns-rr-ha wire-db.sh: this node's row in dns_rr_ha.heartbeat, every second.
-[Unit]
-Description=dns-rr-ha MariaDB replication heartbeat
-After=$SERVICE.service
-StartLimitIntervalSec=0
-
-[Service]
-ExecStart=/usr/local/sbin/dns-rr-ha-db-heartbeat --interval 1
-Restart=always
-RestartSec=2
-
-[Install]
-WantedBy=multi-user.target
-"
-if write_if_changed "$HEARTBEAT_UNIT" "$heartbeat_unit"; then
+# 8. Left over from the master-master design: its replication connections and
+#    heartbeat writer. Galera replaces both.
+if [[ -n $(mariadb --batch --skip-column-names -e 'SHOW ALL SLAVES STATUS' 2>/dev/null) ]]; then
+  mariadb --batch -e 'STOP ALL SLAVES' || true
+  mariadb --batch --skip-column-names -e 'SHOW ALL SLAVES STATUS' | cut -f1 | while read -r conn; do
+    mariadb --batch -e "RESET SLAVE '${conn//\'/}' ALL" || true
+  done
+  log "removed the old replication connections"
+fi
+if [[ -f $HEARTBEAT_UNIT ]]; then
+  systemctl disable --now --quiet "$HEARTBEAT_SERVICE" || true
+  rm -f "$HEARTBEAT_UNIT"
   systemctl daemon-reload
-  systemctl enable --quiet "$HEARTBEAT_SERVICE"
-  systemctl restart "$HEARTBEAT_SERVICE"
-  log "installed and started $HEARTBEAT_SERVICE"
-else
-  systemctl enable --quiet "$HEARTBEAT_SERVICE"
-  systemctl start "$HEARTBEAT_SERVICE"
+  log "removed the old heartbeat service"
 fi

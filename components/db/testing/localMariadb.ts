@@ -1,43 +1,83 @@
 /**
- * Test helper: throw-away MariaDB servers on 127.0.0.1, each in its own temp
- * dir (datadir, unix socket, pid file, error log), configured by a config
- * rendered with {@link renderMyCnf}. Used by the db component's tests only.
+ * Test helper: throw-away Galera clusters on 127.0.0.1. Each node lives in its own temp dir
+ * (datadir, unix socket, pid file, error log, tmpdir) with its own ports, configured by a config
+ * rendered with {@link renderMyCnf}; the first node bootstraps, the others join empty and are
+ * seeded by a real mariabackup SST, as on the droplets. An optional garbd (configured by
+ * {@link garbdArgs}) is the arbitrator. TLS certificates come from openssl, one CA per cluster.
+ * Used by the db component's tests and the bench's local scenarios.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, chmodSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { dbNodeMyCnfSettings, renderMyCnf, type MyCnfSettings } from "../myCnf";
-import { cidrToMariaDbHost } from "../mariaDbHost";
-import { renderReplicationSql, renderUsersSql } from "../replicationSql";
-import { dbScriptSourcePath } from "../dbScripts";
+import { dbNodeMyCnfSettings, renderMyCnf, type GaleraTiming, type MyCnfSettings, type MyCnfTls } from "../myCnf";
+import { garbdArgs } from "../arbitrator";
 
-/** A running test server. */
+/** A running (or stopped, restartable) test node. */
 export interface LocalMariadb {
   /** Settings its config was rendered from. */
   readonly settings: MyCnfSettings;
-  /** Temp dir holding everything of this server. */
+  /** Temp dir holding everything of this node. */
   readonly dir: string;
   /** Unix socket for root access. */
   readonly socket: string;
-  /** TCP port on 127.0.0.1. */
+  /** MariaDB's TCP port on 127.0.0.1. */
   readonly port: number;
-  /** Run SQL (may contain DELIMITER lines) as root over the socket; returns batch output without column names. */
+  /** Run SQL as root over the socket; returns batch output without column names. */
   sql(text: string): string;
   /** Rows of a query as objects keyed by column name. */
   rows(query: string): Record<string, string>[];
-  /** Stop the server (SIGTERM, then SIGKILL after 15 s) and delete its temp dir. */
+  /** The node's wsrep_* status variables (empty when the server does not answer). */
+  wsrep(): Record<string, string>;
+  /** Whether the node is Synced in the primary component. */
+  synced(): boolean;
+  /** SIGKILL the server (a crash); the datadir stays. */
+  kill(): Promise<void>;
+  /** Stop the server cleanly (SIGTERM); the datadir stays. */
+  shutdown(): Promise<void>;
+  /** Start the server again on its datadir (after kill/shutdown/wipe); resolves once it answers. */
+  restart(): Promise<void>;
+  /** Delete the datadir (a node rebuilt with an empty volume); only while stopped. */
+  wipe(): void;
+  /** Stop the server and delete its temp dir. */
   stop(): Promise<void>;
 }
 
-/** Options of {@link startLocalMariadb}. */
-export interface LocalMariadbOptions {
-  readonly nodeIndex: number;
-  readonly nodeCount: number;
-  /** Extra settings overrides. */
-  readonly overrides?: Partial<MyCnfSettings>;
+/** A running test arbitrator. */
+export interface LocalGarbd {
+  /** Its group address. */
+  readonly member: string;
+  /** SIGKILL it. */
+  kill(): Promise<void>;
 }
+
+/** A local cluster. */
+export interface LocalCluster {
+  readonly nodes: LocalMariadb[];
+  readonly arbitrator: LocalGarbd | undefined;
+  /** The cluster CA's certificate (PEM file), when started with TLS. */
+  readonly caFile: string | undefined;
+  /** Stop every process and delete every temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalCluster}. */
+export interface LocalClusterOptions {
+  /** Number of data nodes (default 1). */
+  readonly nodes?: number;
+  /** Start a garbd arbitrator too (default false). */
+  readonly arbitrator?: boolean;
+  /** Serve and replicate over TLS with a throwaway CA (default true, as the program does). */
+  readonly tls?: boolean;
+  /** Group timing (default: short, for tests on one machine). */
+  readonly timing?: GaleraTiming;
+  /** Extra settings overrides of every node, or per node. */
+  readonly overrides?: Partial<MyCnfSettings> | ((nodeIndex: number) => Partial<MyCnfSettings>);
+}
+
+/** Timing for members on one machine: a dead member is noticed in ~2 s. */
+export const LOCAL_TIMING: GaleraTiming = { keepaliveMs: 500, suspectMs: 2000, inactiveMs: 4000, installMs: 4000 };
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -67,7 +107,7 @@ export function clientArgs(socket: string): string[] {
 export function parseBatch(output: string): Record<string, string>[] {
   const lines = output.split("\n").filter((l) => l.length > 0);
   if (lines.length === 0) return [];
-  const header = lines[0].split("\t");
+  const header = lines[0]!.split("\t");
   return lines.slice(1).map((line) => {
     const cells = line.split("\t");
     return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""]));
@@ -85,106 +125,6 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/**
- * Initialise and start one server (mariadb-install-db with socket auth for
- * root, then mariadbd in the background) and wait until it answers.
- */
-export async function startLocalMariadb(options: LocalMariadbOptions): Promise<LocalMariadb> {
-  const dir = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-db-"));
-  const socket = path.join(dir, "mysqld.sock");
-  const port = await freePort();
-  const tmp = path.join(dir, "tmp");
-  mkdirSync(tmp);
-  const settings = dbNodeMyCnfSettings({
-    nodeIndex: options.nodeIndex,
-    nodeCount: options.nodeCount,
-    bindAddress: "127.0.0.1",
-    datadir: path.join(dir, "data"),
-    memoryMb: 256,
-    port,
-    socket,
-    pidFile: path.join(dir, "mysqld.pid"),
-    logError: path.join(dir, "error.log"),
-    // Its own: a server starting deletes the `#sql*` temporary files of another bootstrapping in a shared /tmp.
-    tmpdir: tmp,
-    ...options.overrides,
-  });
-  const cnf = path.join(dir, "my.cnf");
-  writeFileSync(cnf, renderMyCnf(settings));
-  let child: ChildProcess | undefined;
-  try {
-    const installArgs = [`--defaults-file=${cnf}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"];
-    const install = spawnSync("mariadb-install-db", installArgs, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-    if (install.status !== 0) {
-      // Its own output rarely says why; the server's error log does.
-      const log = existsSync(settings.logError) ? readFileSync(settings.logError, "utf8") : "(no error log)";
-      throw new Error(`mariadb-install-db ${installArgs.join(" ")} exited ${install.status ?? install.signal}:\n${`${install.stdout}${install.stderr}`.slice(-2000)}\nerror log:\n${log.slice(-3000)}`);
-    }
-    // --user=root: mariadbd refuses to run as root otherwise; this is a test box.
-    child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root"], { detached: true, stdio: "ignore" });
-    const started = child;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        execFileSync("mariadb", [...clientArgs(socket), "-e", "SELECT 1"], { stdio: "ignore" });
-        break;
-      } catch {
-        if (started.exitCode !== null || Date.now() > deadline) {
-          const log = existsSync(settings.logError) ? readFileSync(settings.logError, "utf8") : "(no error log)";
-          throw new Error(`mariadbd in ${dir} did not come up:\n${log.slice(-3000)}`);
-        }
-        await sleep(100);
-      }
-    }
-  } catch (error) {
-    if (child) {
-      child.kill("SIGKILL");
-      await waitForExit(child, 5_000);
-    }
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const server = child;
-  const sql = (text: string): string =>
-    execFileSync("mariadb", [...clientArgs(socket), "--batch", "--skip-column-names"], { input: text, encoding: "utf8" });
-  return {
-    settings,
-    dir,
-    socket,
-    port,
-    sql,
-    rows: (query) =>
-      parseBatch(execFileSync("mariadb", [...clientArgs(socket), "--batch"], { input: query, encoding: "utf8" })),
-    stop: async () => {
-      server.kill("SIGTERM");
-      if (!(await waitForExit(server, 15_000))) {
-        server.kill("SIGKILL");
-        await waitForExit(server, 5_000);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Settings overrides of every node, or per node (e.g. each its own TLS files). */
-export type ClusterOverrides = Partial<MyCnfSettings> | ((nodeIndex: number) => Partial<MyCnfSettings>);
-
-/** Start several servers in parallel; stops the ones that started if any fails. */
-export async function startLocalCluster(nodeCount: number, overrides?: ClusterOverrides): Promise<LocalMariadb[]> {
-  const results = await Promise.allSettled(
-    Array.from({ length: nodeCount }, (_, nodeIndex) => {
-      const own = typeof overrides === "function" ? overrides(nodeIndex) : overrides;
-      return startLocalMariadb({ nodeIndex, nodeCount, ...(own ? { overrides: own } : {}) });
-    }),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) {
-    await Promise.all(results.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
-    throw failed.reason;
-  }
-  return results.map((r) => (r as PromiseFulfilledResult<LocalMariadb>).value);
-}
-
 /** Poll `check` every 200 ms until it returns true; throws with `describe()` after `ms`. */
 export async function waitUntil(what: string, check: () => boolean, ms: number, describe?: () => string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -194,130 +134,218 @@ export async function waitUntil(what: string, check: () => boolean, ms: number, 
   }
 }
 
-/** Name of node i of a local cluster (its replication connection name on the peers). */
-export function localNodeName(i: number): string {
-  return `node-${i}`;
-}
-
-/** Password of the replication account of {@link startReplicatingCluster} (quotes and backslash on purpose). */
-export const LOCAL_REPLICATION_PASSWORD = `r'e"p\\l;pw`;
-
-/** Whether every replication connection of `db` runs (exactly `peers` of them). */
-export function replicationRunning(db: LocalMariadb, peers: number): boolean {
-  const rows = db.rows("SHOW ALL SLAVES STATUS");
-  return rows.length === peers && rows.every((r) => r.Slave_IO_Running === "Yes" && r.Slave_SQL_Running === "Yes");
-}
-
-/** Binlog position and connection states of every node, for failure messages. */
-export function describeCluster(nodes: readonly LocalMariadb[]): string {
-  return nodes
-    .map((db, i) => {
-      const status = db
-        .rows("SHOW ALL SLAVES STATUS")
-        .map((r) => `  ${r.Connection_name}: io=${r.Slave_IO_Running} sql=${r.Slave_SQL_Running} ${r.Last_IO_Error} ${r.Last_SQL_Error}`);
-      return [`${localNodeName(i)} binlog=${db.sql("SELECT @@gtid_binlog_pos;").trim()}`, ...status].join("\n");
-    })
-    .join("\n");
-}
-
-/**
- * Start n nodes and wire them as the wiring does (renderUsersSql, then renderReplicationSql with
- * every other node as a peer, named {@link localNodeName}); resolves once every connection runs.
- * With `tls`, as the program does: accounts REQUIRE SSL, replication verifies the peers with the CA.
- * Stops the nodes if the wiring fails.
- */
-export async function startReplicatingCluster(
-  nodeCount: number,
-  overrides?: ClusterOverrides,
-  tls?: { readonly caPath: string },
-): Promise<LocalMariadb[]> {
-  const nodes = await startLocalCluster(nodeCount, overrides);
-  try {
-    const hosts = cidrToMariaDbHost("127.0.0.0/8");
-    for (const db of nodes) {
-      db.sql(
-        renderUsersSql({
-          replicationUser: "repl",
-          replicationPassword: LOCAL_REPLICATION_PASSWORD,
-          appUser: "app",
-          appPassword: "app-pw",
-          appDatabase: "app",
-          appHostPattern: hosts,
-          replicationHostPattern: hosts,
-          requireSsl: tls !== undefined,
-        }),
-      );
-    }
-    nodes.forEach((db, i) => {
-      const peers = nodes
-        .map((peer, j) => ({ name: localNodeName(j), host: "127.0.0.1", port: peer.port }))
-        .filter((_, j) => j !== i);
-      db.sql(renderReplicationSql({ self: localNodeName(i), peers, user: "repl", password: LOCAL_REPLICATION_PASSWORD, ...(tls ? { tls } : {}) }));
-    });
-    await waitUntil("all replication connections running", () => nodes.every((db) => replicationRunning(db, nodeCount - 1)), 20_000, () => describeCluster(nodes));
-    return nodes;
-  } catch (error) {
-    await Promise.all(nodes.map((db) => db.stop()));
-    throw error;
-  }
-}
-
-/** A db-heartbeat writer running against a local server. */
-export interface LocalHeartbeat {
-  /** Stop the writer (SIGTERM to its process group) and wait for it. */
-  stop(): Promise<void>;
-}
-
-/** Run scripts/db-heartbeat.sh against `db`, beating every `intervalSeconds`. */
-export function startHeartbeat(db: LocalMariadb, intervalSeconds: number): LocalHeartbeat {
-  const child = spawn("bash", [dbScriptSourcePath("heartbeat"), "--interval", String(intervalSeconds), "--", ...clientArgs(db.socket)], {
-    detached: true,
-    stdio: "ignore",
-  });
+/** A throwaway CA (openssl) that issues certificates for 127.0.0.1. */
+function makeTestCa(dir: string): { caFile: string; issue(name: string): MyCnfTls } {
+  const run = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const caKey = path.join(dir, "ca-key.pem");
+  const caFile = path.join(dir, "ca.pem");
+  run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=dns-rr-ha test database CA"]);
+  const ext = path.join(dir, "ext.cnf");
+  writeFileSync(ext, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
   return {
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
-      await waitForExit(child, 5_000);
+    caFile,
+    issue(name: string): MyCnfTls {
+      const key = path.join(dir, `${name}-key.pem`);
+      const cert = path.join(dir, `${name}-cert.pem`);
+      const csr = path.join(dir, `${name}.csr`);
+      run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"]);
+      run(["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]);
+      chmodSync(key, 0o600);
+      return { ca: caFile, cert, key };
     },
   };
 }
 
-/** What scripts/db-replication-health.sh prints. */
-export interface ReplicationHealthReport {
-  readonly server_id: number;
-  readonly max_lag_seconds: number;
-  readonly healthy: boolean;
-  readonly degraded: boolean;
-  readonly semisync: {
-    readonly master_enabled: boolean;
-    readonly master_status: string;
-    readonly slave_status: string;
-    readonly clients: number;
-    readonly yes_tx: number;
-    readonly no_tx: number;
-  };
-  readonly connections: readonly {
-    readonly name: string;
-    readonly io_running: string;
-    readonly sql_running: string;
-    readonly seconds_behind_master: number | null;
-    readonly master_server_id: number | null;
-    readonly heartbeat_age_seconds: number | null;
-    readonly last_error: string | null;
-    readonly healthy: boolean;
-    readonly problems: readonly string[];
-  }[];
+interface NodePlan {
+  readonly nodeIndex: number;
+  readonly dir: string;
+  readonly settings: MyCnfSettings;
 }
 
-/** Run scripts/db-replication-health.sh against `db` (exit status, parsed report, raw output). */
-export function replicationHealth(db: LocalMariadb, maxLagSeconds: number): { status: number | null; report: ReplicationHealthReport; output: string } {
-  const r = spawnSync("bash", [dbScriptSourcePath("replicationHealth"), "--max-lag", String(maxLagSeconds), "--", ...clientArgs(db.socket)], { encoding: "utf8" });
-  const output = r.stdout + r.stderr;
-  let report: ReplicationHealthReport;
+/** Name of node i of a local cluster. */
+export function localNodeName(i: number): string {
+  return `node-${i}`;
+}
+
+/**
+ * Start a cluster: node 0 is initialised and bootstraps it, every other node joins with an empty
+ * datadir (mariabackup SST from a running member), one after the other; then the arbitrator.
+ * Stops whatever started if anything fails.
+ */
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const count = options.nodes ?? 1;
+  const withTls = options.tls ?? true;
+  const root = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-galera-"));
+  const ca = withTls ? makeTestCa(root) : undefined;
+  const ports = await Promise.all(Array.from({ length: count * 4 + 1 }, () => freePort()));
+  const groupPort = (i: number) => ports[i * 4 + 1]!;
+  const garbdPort = ports[count * 4]!;
+  const members = [...Array.from({ length: count }, (_, i) => `127.0.0.1:${groupPort(i)}`), ...(options.arbitrator ? [`127.0.0.1:${garbdPort}`] : [])];
+  const plans: NodePlan[] = Array.from({ length: count }, (_, i) => {
+    const dir = path.join(root, localNodeName(i));
+    mkdirSync(path.join(dir, "tmp"), { recursive: true });
+    const own = typeof options.overrides === "function" ? options.overrides(i) : options.overrides;
+    const settings = dbNodeMyCnfSettings({
+      nodeIndex: i,
+      nodeCount: count,
+      bindAddress: "127.0.0.1",
+      datadir: path.join(dir, "data"),
+      memoryMb: 256,
+      port: ports[i * 4]!,
+      galeraPorts: { group: groupPort(i), ist: ports[i * 4 + 2]!, sst: ports[i * 4 + 3]! },
+      socket: path.join(dir, "mysqld.sock"),
+      pidFile: path.join(dir, "mysqld.pid"),
+      logError: path.join(dir, "error.log"),
+      // Its own: a server starting deletes the `#sql*` temporary files of another in a shared /tmp.
+      tmpdir: path.join(dir, "tmp"),
+      clusterName: "dns-rr-ha-test",
+      nodeName: localNodeName(i),
+      clusterMembers: members,
+      gcacheMb: 64,
+      timing: options.timing ?? LOCAL_TIMING,
+      ...(ca ? { tls: ca.issue(localNodeName(i)) } : {}),
+      ...own,
+    });
+    return { nodeIndex: i, dir, settings };
+  });
+  const nodes: LocalMariadb[] = [];
+  let arbitrator: { garbd: LocalGarbd; child: ChildProcess } | undefined;
+  const stopAll = async () => {
+    if (arbitrator) await arbitrator.garbd.kill();
+    await Promise.all(nodes.map((n) => n.shutdown()));
+    rmSync(root, { recursive: true, force: true });
+  };
   try {
-    report = JSON.parse(r.stdout) as ReplicationHealthReport;
-  } catch {
-    throw new Error(`db-replication-health printed no JSON (exit ${r.status}):\n${output}`);
+    for (const plan of plans) nodes.push(await startNode(plan, plan.nodeIndex === 0));
+    if (options.arbitrator) {
+      arbitrator = startGarbd(root, `127.0.0.1:${garbdPort}`, members.filter((m) => !m.endsWith(`:${garbdPort}`)), options.timing ?? LOCAL_TIMING, ca?.issue("garbd"), count);
+      const expected = count + 1;
+      await waitUntil(`the arbitrator to join (cluster size ${expected})`, () => nodes[0]!.wsrep().wsrep_cluster_size === String(expected), 30_000,
+        () => readFileSync(path.join(root, "garbd.log"), "utf8").slice(-2000));
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
-  return { status: r.status, report, output };
+  return { nodes, arbitrator: arbitrator?.garbd, caFile: ca?.caFile, stop: stopAll };
+}
+
+/** Start one node; `bootstrap`: initialise the datadir and form a new cluster, else join with an empty datadir. */
+async function startNode(plan: NodePlan, bootstrap: boolean): Promise<LocalMariadb> {
+  const { settings, dir } = plan;
+  const cnf = path.join(dir, "my.cnf");
+  writeFileSync(cnf, renderMyCnf(settings));
+  const socket = settings.socket!;
+  const errorLog = () => (existsSync(settings.logError) ? readFileSync(settings.logError, "utf8").slice(-4000) : "(no error log)");
+  let child: ChildProcess | undefined;
+  const client = (args: string[], input: string) => execFileSync("mariadb", [...clientArgs(socket), ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  const wsrep = (): Record<string, string> => {
+    try {
+      return Object.fromEntries(parseBatch(client(["--batch"], "SHOW GLOBAL STATUS LIKE 'wsrep%'")).map((r) => [r.Variable_name!, r.Value!]));
+    } catch {
+      return {};
+    }
+  };
+  const synced = () => {
+    const s = wsrep();
+    return s.wsrep_cluster_status === "Primary" && s.wsrep_local_state === "4" && s.wsrep_ready === "ON";
+  };
+  const launch = async (newCluster: boolean) => {
+    // --user=root: mariadbd refuses to run as root otherwise; this is a test box.
+    child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root", ...(newCluster ? ["--wsrep-new-cluster"] : [])], { detached: true, stdio: "ignore" });
+    const started = child;
+    // A joiner answers only after its SST: allow for it.
+    const deadline = Date.now() + 120_000;
+    while (!synced()) {
+      if (started.exitCode !== null || started.signalCode !== null || Date.now() > deadline) {
+        throw new Error(`mariadbd in ${dir} did not become Synced (exit ${started.exitCode ?? started.signalCode ?? "none"}):\n${errorLog()}`);
+      }
+      await sleep(200);
+    }
+  };
+  const halt = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill(signal);
+    if (!(await waitForExit(c, 30_000))) {
+      c.kill("SIGKILL");
+      await waitForExit(c, 5_000);
+    }
+  };
+  if (bootstrap) {
+    const installArgs = [`--defaults-file=${cnf}`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"];
+    const install = spawnSync("mariadb-install-db", installArgs, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    if (install.status !== 0) {
+      throw new Error(`mariadb-install-db ${installArgs.join(" ")} exited ${install.status ?? install.signal}:\n${`${install.stdout}${install.stderr}`.slice(-2000)}\nerror log:\n${errorLog()}`);
+    }
+  } else {
+    mkdirSync(settings.datadir, { recursive: true });
+  }
+  try {
+    await launch(bootstrap);
+  } catch (error) {
+    await halt("SIGKILL");
+    throw error;
+  }
+  return {
+    settings,
+    dir,
+    socket,
+    port: settings.port,
+    sql: (text) => client(["--batch", "--skip-column-names"], text),
+    rows: (query) => parseBatch(client(["--batch"], query)),
+    wsrep,
+    synced,
+    kill: () => halt("SIGKILL"),
+    shutdown: () => halt("SIGTERM"),
+    restart: async () => {
+      if (child && child.exitCode === null && child.signalCode === null) throw new Error(`${settings.nodeName} is still running`);
+      mkdirSync(settings.datadir, { recursive: true });
+      await launch(false);
+    },
+    wipe: () => {
+      if (child && child.exitCode === null && child.signalCode === null) throw new Error(`${settings.nodeName} is still running`);
+      rmSync(settings.datadir, { recursive: true, force: true });
+    },
+    stop: async () => {
+      await halt("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function startGarbd(root: string, member: string, nodes: readonly string[], timing: GaleraTiming, tls: MyCnfTls | undefined, segment: number): { garbd: LocalGarbd; child: ChildProcess } {
+  const [host, port] = member.split(":");
+  const args = garbdArgs({ clusterName: "dns-rr-ha-test", nodeName: "arbitrator", listenAddress: host!, port: Number(port), segment, dataNodes: nodes, timing, ...(tls ? { tls } : {}) });
+  // Its working directory gets its gvwstate.dat: keep it in the cluster's temp dir.
+  const child = spawn("garbd", [...args, "--log", path.join(root, "garbd.log")], { cwd: root, detached: true, stdio: "ignore" });
+  return {
+    child,
+    garbd: {
+      member,
+      kill: async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGKILL");
+          await waitForExit(child, 5_000);
+        }
+      },
+    },
+  };
+}
+
+/** Each node's name, state and position, for failure messages. */
+export function describeCluster(nodes: readonly LocalMariadb[]): string {
+  return nodes
+    .map((db) => {
+      const s = db.wsrep();
+      return `${db.settings.nodeName}: ${s.wsrep_cluster_status ?? "down"} ${s.wsrep_local_state_comment ?? ""} size=${s.wsrep_cluster_size ?? "?"} seqno=${s.wsrep_last_committed ?? "?"}`;
+    })
+    .join("\n");
+}
+
+/** One-node cluster without TLS: a plain server for tests of SQL rendering. */
+export async function startLocalMariadb(): Promise<LocalMariadb & { cluster: LocalCluster }> {
+  const cluster = await startLocalCluster({ nodes: 1, tls: false });
+  const node = cluster.nodes[0]!;
+  return { ...node, cluster, stop: () => cluster.stop() };
 }
