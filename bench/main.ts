@@ -2,13 +2,15 @@
  * `npm run bench -- --out DIR [--duration S] [--rate R] [--concurrency C] [--timeout MS] [--demo]`:
  * runs the lab's data-safety scenarios (bringing the lab up first if none is, and down after) and
  * writes DIR/report.md, DIR/timeline.svg and DIR/records/. `--demo` runs only the self-contained
- * demonstration on 127.0.0.1 (no root, no lab).
+ * demonstrations on 127.0.0.1 (no lab; the Galera vs semisync conflict bench needs root and is
+ * skipped without it). Both modes end with the conflict bench (bench/db/conflictBench.ts).
  */
 import { parseArgs } from "util";
 import { labDown } from "../lab/down";
 import { readLabState } from "../lab/labState";
 import { labUp } from "../lab/up";
 import { preflight } from "../lab/preflight";
+import { conflictBench } from "./db/conflictBench";
 import { proxyCost } from "./demo/proxyCost";
 import { labScenarios } from "./lab/labScenarios";
 import { stallWrites } from "./demo/stallWrites";
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     });
     if (!values.out) throw new Error(USAGE);
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    let scenarios: Scenario[] = [proxyCost, stallWrites];
+    // The conflict bench runs on 127.0.0.x in both modes (no lab); it is skipped without root.
+    let scenarios: Scenario[] = [proxyCost, stallWrites, conflictBench];
     let broughtUp = false;
     if (!values.demo) {
         // The LB scenario measures capacity with Debian's wrk; the lab's own tools come along.
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
             state = await labUp({ log });
             broughtUp = true;
         }
-        scenarios = labScenarios(state);
+        scenarios = [...labScenarios(state), conflictBench];
     }
     const lab = !values.demo;
     let result: Awaited<ReturnType<typeof runBench>>;

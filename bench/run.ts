@@ -32,9 +32,11 @@ export interface BenchResult {
 export async function runBench(scenarios: readonly Scenario[], o: BenchOptions): Promise<BenchResult> {
     const recordsDir = path.join(o.outDir, "records");
     fs.mkdirSync(recordsDir, { recursive: true });
+    const recordsFile = (name: string) => path.join(recordsDir, `${name.replace(/[^\w.-]/g, "_")}.ndjson`);
     const ctx: BenchContext = {
         durationSec: o.durationSec, rate: o.rate, concurrency: o.concurrency, timeoutMs: o.timeoutMs, log: o.log,
-        load: (name, spec, wrap) => runLoadgen({ ...spec, out: path.join(recordsDir, `${name.replace(/[^\w.-]/g, "_")}.ndjson`) }, wrap),
+        load: (name, spec, wrap) => runLoadgen({ ...spec, out: recordsFile(name) }, wrap),
+        saveRecords: (name, records) => fs.writeFileSync(recordsFile(name), records.map((r) => `${JSON.stringify(r)}\n`).join("")),
     };
     const started = new Date();
     const outcomes: ScenarioOutcome[] = [];

@@ -23,6 +23,8 @@ export interface BenchContext {
      * `wrap` prefixes the command, e.g. `["ip", "netns", "exec", NS]` to load from a namespace.
      */
     load(name: string, spec: Omit<LoadSpec, "out">, wrap?: readonly string[]): Promise<LoadResult>;
+    /** Writes a scenario's own raw records (one JSON object a line) to the run's folder as `name.ndjson`, when the run keeps records. */
+    saveRecords?(name: string, records: readonly unknown[]): void;
 }
 
 /** What a scenario measured: its rows of the report and its part of the timeline. */

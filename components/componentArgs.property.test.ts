@@ -42,10 +42,17 @@ const subjects: Subject[] = [
     { component: "RoundRobinDns", validate: (a) => RoundRobinDns.validateArgs(a as never), valid: { domain: "example.com", createDomain: true, recordName: "www", ttl: 30, entryPoints: [{ region: "nyc3", ipv4: "1.1.1.1" }, { region: "ams3", ipv4: "2.2.2.2", ipv6: "2001:db8::1" }] } },
     { component: "Monitoring", validate: (a) => Monitoring.validateArgs(a as never), valid: { alertEmail: "ops@example.com", dropletTag: "t", entryPoints: [{ region: "nyc3", url: "http://1.1.1.1/healthz" }], site: { url: "https://www.example.com/lb-health", sslExpiryDays: 15 }, thresholds: { cpu: 90 } } },
     { component: "SessionCache", validate: (a) => SessionCache.validateArgs(a as never), valid: { ...tier, memoryMb: 64, ipv6: false } },
-    { component: "DatabaseCluster", validate: (a) => DatabaseCluster.validateArgs(a as never), valid: { ...withoutKeys(tier, ["perRegion"]), volumeSizeGb: 10, clientCidrs: ["10.110.0.0/20"], databaseName: "app", appUser: "app", durability: "semisync", semisyncTimeoutMs: 1000 } },
+    {
+        // Two regions: the witness (in a third) is the arbitrator, the tie-breaking vote.
+        component: "DatabaseCluster", validate: (a) => DatabaseCluster.validateArgs(a as never),
+        valid: {
+            ...withoutKeys(tier, ["perRegion"]), volumeSizeGb: 10, clientCidrs: ["10.110.0.0/20"], databaseName: "app", appUser: "app",
+            arbitrator: { host: { name: "w", region: "sfo3", index: 0 }, after: [] }, timing: { keepaliveMs: 1000, suspectMs: 5000, inactiveMs: 15000, installMs: 15000 },
+        },
+    },
     {
         component: "AppTier", validate: (a) => AppTier.validateArgs(a as never),
-        valid: { ...tier, source: { kind: "demo" }, healthPath: "/healthz", siteName: "www.example.com", lbCidrs: ["10.110.0.0/20"], uploadMaxMb: 20, database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {} }, cacheServers: [] },
+        valid: { ...tier, source: { kind: "demo" }, healthPath: "/healthz", siteName: "www.example.com", lbCidrs: ["10.110.0.0/20"], uploadMaxMb: 20, database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {}, clusterSize: 3 }, cacheServers: [] },
     },
     {
         component: "LoadBalancerTier", validate: (a) => LoadBalancerTier.validateArgs(a as never),

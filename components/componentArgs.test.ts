@@ -8,6 +8,7 @@ import { Monitoring } from "./monitoring/monitoring";
 import { SessionCache } from "./cache/sessionCache";
 import { LoadBalancerTier } from "./lb/loadBalancerTier";
 import { DatabaseCluster, regionSlot } from "./db/databaseCluster";
+import { GALERA_TIMING, galeraTimingFor } from "./db/myCnf";
 import { AppTier } from "./app/appTier";
 import { DnsFailover } from "./failover/dnsFailover";
 import { stackResourceName } from "./stack/haStack";
@@ -58,7 +59,7 @@ describe("component args", () => {
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 0, clientCidrs: ["10.0.0.0/8"] }), /volumeSizeGb 0/);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 10, clientCidrs: [] }), /clientCidrs must list/);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, volumeSizeGb: 10, clientCidrs: ["10.0.0.0/8"], appUser: "App User" }), /appUser "App User"/);
-        const app = { ...tier, source: { kind: "demo" as const }, healthPath: "/healthz", siteName: "s", lbCidrs: ["10.0.0.0/8"], database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {} }, cacheServers: [] };
+        const app = { ...tier, source: { kind: "demo" as const }, healthPath: "/healthz", siteName: "s", lbCidrs: ["10.0.0.0/8"], database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {}, clusterSize: 3 }, cacheServers: [] };
         AppTier.validateArgs(app);
         assert.throws(() => AppTier.validateArgs({ ...app, uploadMaxMb: 0 }), /uploadMaxMb 0/);
         assert.throws(() => AppTier.validateArgs({ ...app, source: { kind: "directory", path: "/no/such/dir" } }), /source\.path "\/no\/such\/dir"/);
@@ -83,7 +84,7 @@ describe("component args", () => {
         assert.throws(() => SessionCache.validateArgs({ ...tier, regions: " " as never, memoryMb: 64 }), { message: "SessionCacheArgs.regions \" \": must be a list of { region, vpcUuid }, one per region" });
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, regions: null as never, volumeSizeGb: 10, clientCidrs: ["10.0.0.0/8"] }), /DatabaseClusterArgs\.regions null: must be a list/);
         assert.throws(() => DatabaseCluster.validateArgs({ ...tier, regions: [{ region: "mars1", vpcUuid: "v" }], volumeSizeGb: 10, clientCidrs: ["10.0.0.0/8"] }), /DatabaseClusterArgs\.regions\[0\]\.region "mars1": must be a DigitalOcean region/);
-        const app = { ...tier, source: { kind: "demo" as const }, healthPath: "/healthz", siteName: "s", lbCidrs: ["10.0.0.0/8"], database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {} }, cacheServers: [] };
+        const app = { ...tier, source: { kind: "demo" as const }, healthPath: "/healthz", siteName: "s", lbCidrs: ["10.0.0.0/8"], database: { database: "d", user: "u", password: "p", port: 3306, hostsByRegion: {}, clusterSize: 3 }, cacheServers: [] };
         assert.throws(() => AppTier.validateArgs({ ...app, healthPath: 0 as never }), { message: "AppTierArgs.healthPath 0: must start with \"/\" and hold no spaces or quotes, e.g. \"/healthz\"" });
         const lb = { ...tier, region: tier.regions[0]!, count: 2 as const, siteName: "www.example.com", healthPath: "/healthz", backends: [] };
         assert.throws(() => LoadBalancerTier.validateArgs({ ...lb, healthPath: 0 as never }), /LoadBalancerTierArgs\.healthPath 0: must start with "\/"/);
@@ -114,6 +115,37 @@ describe("component args", () => {
         assert.throws(() => DnsFailover.validateArgs({ ...ok, timing: { intervalMs: 1000, timeoutMs: 700, downAfter: 0, upAfter: 5 } }), { message: "DnsFailoverArgs.timing.downAfter 0: must be a whole number from 1 to 100" });
         assert.throws(() => DnsFailover.validateArgs({ ...ok, observers: null as never }), /DnsFailoverArgs\.observers null: must be a list/);
         assert.throws(() => DnsFailover.validateArgs({ ...ok, ttl: 20 }), /DnsFailoverArgs\.ttl 20: must be a whole number of seconds, at least 30/);
+    });
+
+    test("DatabaseCluster: an odd number of votes (the arbitrator with an even number of nodes only), apart from the nodes; a sound timing", () => {
+        const db = { ...tier, volumeSizeGb: 10, clientCidrs: ["10.0.0.0/8"] };
+        const witness = (region: string) => ({ host: { name: "prod-dnsfo-witness", region } as never });
+        DatabaseCluster.validateArgs({ ...db, arbitrator: witness("sfo3") });
+        assert.throws(() => DatabaseCluster.validateArgs(db), {
+            message: "DatabaseClusterArgs.arbitrator undefined: is required with 2 nodes: an even number of votes lets a partition split them in halves, and then no side may write. Give the witness droplet as { host }",
+        });
+        const three = { ...db, regions: [...tier.regions, { region: "fra1", vpcUuid: "v3" }] };
+        DatabaseCluster.validateArgs(three);
+        assert.throws(() => DatabaseCluster.validateArgs({ ...three, arbitrator: witness("sfo3") }), {
+            message: "DatabaseClusterArgs.arbitrator \"sfo3\": makes the votes even (3 nodes of DatabaseClusterArgs.regions + 1): leave it out with an odd number of nodes",
+        });
+        assert.throws(() => DatabaseCluster.validateArgs({ ...db, regions: [...three.regions, { region: "sgp1", vpcUuid: "v4" }] }), /DatabaseClusterArgs\.arbitrator undefined: is required with 4 nodes/);
+        assert.throws(() => DatabaseCluster.validateArgs({ ...db, arbitrator: witness("ams3") }), {
+            message: "DatabaseClusterArgs.arbitrator.host.region \"ams3\": must not be one of the nodes' regions: the tie-breaking vote must fail separately",
+        });
+        assert.throws(() => DatabaseCluster.validateArgs({ ...db, arbitrator: witness("mars1") }), /DatabaseClusterArgs\.arbitrator\.host "mars1": must be a TierHost \(the witness droplet\) in a DigitalOcean region/);
+        assert.throws(() => DatabaseCluster.validateArgs({ ...db, arbitrator: { host: null as never } }), /DatabaseClusterArgs\.arbitrator\.host .*: must be a TierHost/);
+        assert.throws(() => DatabaseCluster.validateArgs({ ...db, arbitrator: { ...witness("sfo3"), after: "w" as never } }), /DatabaseClusterArgs\.arbitrator\.after "w": must be a list of resources/);
+
+        const t = GALERA_TIMING.default;
+        for (const ok of [t, galeraTimingFor(1000), galeraTimingFor(8000), galeraTimingFor(60_000)]) DatabaseCluster.validateArgs({ ...three, timing: ok });
+        const timing = (over: Record<string, unknown>) => () => DatabaseCluster.validateArgs({ ...three, timing: { ...t, ...over } as never });
+        assert.throws(timing({ suspectMs: 999 }), /^Error: DatabaseClusterArgs\.timing \{.*\}: DatabaseClusterArgs\.timing\.suspectMs must be an integer in 1000\.\.60000 \(got 999\)$/);
+        assert.throws(timing({ keepaliveMs: 3000 }), /DatabaseClusterArgs\.timing\.keepaliveMs \(3000\) must be at most half of suspectMs \(5000\)/);
+        assert.throws(timing({ inactiveMs: 4000 }), /DatabaseClusterArgs\.timing\.suspectMs \(5000\) must not exceed inactiveMs \(4000\)/);
+        assert.throws(timing({ installMs: "15s" }), { message: "DatabaseClusterArgs.timing.installMs \"15s\": must be a whole number of milliseconds" });
+        assert.throws(timing({ suspectMs: Symbol("s") }), { message: "DatabaseClusterArgs.timing.suspectMs Symbol(s): must be a whole number of milliseconds" });
+        assert.throws(() => DatabaseCluster.validateArgs({ ...three, timing: 5000 as never }), /DatabaseClusterArgs\.timing 5000: must be \{ keepaliveMs, suspectMs, inactiveMs, installMs \}/);
     });
 
     test("database slots are fixed per region, whatever the config order", () => {

@@ -5,6 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   haproxy keepalived nginx-light php-fpm php-memcached php-mysql php-cli mariadb-server mariadb-client memcached
+  galera-4 galera-arbitrator-4 mariadb-backup socat percona-toolkit
   lsyncd rsync lua5.3 openssh-client openssh-server shellcheck cloud-init jq curl util-linux procps
   systemd-container debootstrap bind9 bind9-utils bind9-dnsutils nftables iproute2 conntrack ethtool iputils-ping netcat-openbsd
   chromium libxml2-utils wrk pebble nmap libnss3-tools

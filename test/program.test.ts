@@ -8,9 +8,11 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DigitalOceanModel, ModelResource } from "../lab/cloud/digitalOceanModel";
 import { DB_TLS_PATHS, HaStack, parseStackConfig, StackConfigError } from "../components";
-import { commandsOf, droplets, prodConfig, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
+import * as path from "path";
+import YAML from "yaml";
+import { commandsOf, droplets, prodConfig, PROJECT_DIR, runIndex, runWith, wiringFiles, wiringOf } from "./support/program";
 import { checkWith } from "./support/tools";
-import { settle } from "../lab/cloud/runProgram";
+import { programFrom, runProgram, settle } from "../lab/cloud/runProgram";
 
 const PROD = prodConfig();
 const withoutKey = (config: Record<string, string>, key: string): Record<string, string> => Object.fromEntries(Object.entries(config).filter(([k]) => k !== key));
@@ -96,10 +98,12 @@ describe("the program with Pulumi.prod.yaml", () => {
             .filter((r) => r.sourceTags && r.protocol !== "icmp")
             .map((r) => `${r.protocol}/${r.portRange} from ${r.sourceTags!.map((t) => t.replace(/^prod-/, "")).sort().join("+")}`).sort();
         assert.deepEqual(tagRules("app"), ["tcp/22 from app", "tcp/80 from lb"]);
-        assert.deepEqual(tagRules("db"), ["tcp/3306 from app+db"]);
+        // MariaDB from the app and the peers; Galera's group channel from the peers and the arbitrator
+        // on the witness, its state transfers (IST, SST) between data nodes only.
+        assert.deepEqual(tagRules("db"), ["tcp/3306 from app+db", "tcp/4444 from db", "tcp/4567 from db+witness", "tcp/4568 from db"]);
         assert.deepEqual(tagRules("cache"), ["tcp/11211 from app"]);
         assert.deepEqual(tagRules("lb"), ["tcp/8404 from lb", "tcp/8405 from lb+witness", "udp/4789 from lb"]);
-        assert.deepEqual(tagRules("witness"), ["tcp/8405 from lb"]);
+        assert.deepEqual(tagRules("witness"), ["tcp/4567 from db", "tcp/8405 from lb"], "the DNS agents' votes, and the arbitrator's group channel");
     });
 
     test("no secret reaches user-data or the stack outputs", () => {
@@ -108,7 +112,9 @@ describe("the program with Pulumi.prod.yaml", () => {
             // Whole PEMs and a line of each (a partial leak counts too).
             ...model.ofKind("PrivateKey").flatMap((k) => [k.state.privateKeyPem as string, (k.state.privateKeyPem as string).split("\n")[1]!]),
         ];
-        assert.ok(secrets.length >= 6 + 2 * 3, "the deploy and sync keys, the DB CA's and each DB node's");
+        assert.ok(secrets.length >= 2 + 2 * 7, "the two passwords; the deploy, sync and ACME account keys, the DB CA's, each DB node's and the arbitrator's");
+        const arbitratorKey = model.ofKind("PrivateKey").find((k) => k.name === "prod-dnsfo-witness-tls-key");
+        assert.ok(arbitratorKey && secrets.includes(arbitratorKey.state.privateKeyPem as string), "the arbitrator's TLS key is among the secrets checked");
         const outputs = JSON.stringify(exports);
         for (const d of droplets(model)) {
             for (const s of secrets) assert.ok(!(d.inputs.userData as string).includes(s), `a secret is in ${d.name}'s user-data`);
@@ -118,10 +124,10 @@ describe("the program with Pulumi.prod.yaml", () => {
         const dbWiring = wiringOf(model, droplets(model, "db")[0]!).inputs.stdin as string;
         const usersSql = wiringFiles(dbWiring).find((f) => f.path.endsWith("users.sql"))!;
         assert.equal(usersSql.mode, "0600");
-        // Every password but the DNS agents' vote key is a database user's.
-        const dbPasswords = model.ofKind("RandomPassword").filter((p) => !p.name.endsWith("-vote-key"));
-        assert.equal(dbPasswords.length, model.ofKind("RandomPassword").length - 1);
-        assert.ok(dbPasswords.every((p) => usersSql.content.includes(p.state.result)));
+        // The app's database password and the DNS agents' vote key: Galera needs no replication account.
+        assert.deepEqual(model.ofKind("RandomPassword").map((p) => p.name).sort(), ["prod-db-app-password", "prod-dnsfo-vote-key"]);
+        const appPassword = model.ofKind("RandomPassword").find((p) => p.name === "prod-db-app-password")!.state.result as string;
+        assert.match(usersSql.content, new RegExp(`^ALTER USER 'app'@'10\\.110\\.0\\.0/255\\.255\\.240\\.0' IDENTIFIED BY '${appPassword}' REQUIRE SSL;$`, "m"));
     });
 
     test("the database tier's private CA: per-node server certificates for the node's private IP, keys only over the wiring", () => {
@@ -132,7 +138,7 @@ describe("the program with Pulumi.prod.yaml", () => {
         const caKey = model.ofKind("PrivateKey").find((k) => k.state.privateKeyPem === caRes!.inputs.privateKeyPem);
         assert.equal(caKey?.inputs.algorithm, "ECDSA");
         const dbs = droplets(model, "db");
-        assert.equal(model.ofKind("LocallySignedCert").length, dbs.length);
+        assert.equal(model.ofKind("LocallySignedCert").length, dbs.length + 1, "each node's and the arbitrator's");
         const appCas = new Set<string>();
         for (const d of dbs) {
             const files = wiringFiles(wiringOf(model, d).inputs.stdin as string);
@@ -158,13 +164,7 @@ describe("the program with Pulumi.prod.yaml", () => {
             for (const line of [`ssl_ca = ${DB_TLS_PATHS.ca}`, `ssl_cert = ${DB_TLS_PATHS.cert}`, `ssl_key = ${DB_TLS_PATHS.key}`, "require_secure_transport = ON"]) assert.ok(cnf.includes(`\n${line}\n`), line);
             const users = file("/etc/dns-rr-ha/db/users.sql").content;
             assert.equal(users.match(/^(CREATE|ALTER) USER .* REQUIRE SSL;$/gm)?.length, users.match(/^(CREATE|ALTER) USER /gm)?.length);
-            const peers = dbs.filter((p) => p !== d);
-            const changes = file("/etc/dns-rr-ha/db/replication.sql").content.split("\n").filter((l) => l.startsWith("CHANGE MASTER"));
-            assert.equal(changes.length, peers.length);
-            for (const p of peers) {
-                assert.ok(changes.some((l) => l.includes(`MASTER_HOST = '${p.state.ipv4AddressPrivate}'`) && l.includes(`MASTER_SSL = 1, MASTER_SSL_CA = '${DB_TLS_PATHS.ca}', MASTER_SSL_VERIFY_SERVER_CERT = 1`)),
-                    `${d.name} replicates from ${p.name}'s private IP (its certificate's SAN) over verified TLS`);
-            }
+            assert.ok(!files.some((f) => f.path.endsWith("/replication.sql")), "no replication.sql: Galera replaces CHANGE MASTER");
         }
         for (const a of droplets(model, "app")) {
             const files = wiringFiles(wiringOf(model, a).inputs.stdin as string);
@@ -210,6 +210,248 @@ describe("the program with Pulumi.prod.yaml", () => {
                 const r = checkWith("mariadbd", ["--defaults-file={}", "--user=root", "--help", "--verbose"], myCnf.content);
                 assert.equal(r.status, 0, `${d.name}: ${r.output.slice(-2000)}`);
             }
+        }
+        // The commands no droplet's name prefixes: the cluster's bootstrap and the arbitrator's wiring.
+        const covered = new Set(droplets(model).flatMap((d) => commandsOf(model, d)));
+        const others = model.ofKind("Command").filter((c) => !covered.has(c));
+        assert.deepEqual(others.map((c) => c.name).sort(), ["prod-db-arbitrator-wiring", "prod-db-bootstrap"]);
+        for (const cmd of others) {
+            const sc = checkWith("shellcheck", ["-s", "bash", "{}"], cmd.inputs.stdin as string);
+            assert.equal(sc.status, 0, `${cmd.name}: ${sc.output}`);
+        }
+    });
+});
+
+/** What the SDK sent the engine to register one resource: more than the mocks' newResource is shown (its options). */
+interface Registration {
+    readonly type: string;
+    readonly name: string;
+    /** Names of the resources it waits for: its dependsOn and those its inputs come from. */
+    readonly dependsOn: readonly string[];
+    readonly ignoreChanges: readonly string[];
+}
+
+/** The part of the SDK's RegisterResourceRequest read here. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getDependenciesList(): string[];
+    getIgnorechangesList(): string[];
+}
+
+/**
+ * {@link runIndex}, recording every resource registration as the resource monitor receives it: the
+ * mocks see a resource's type, name and inputs only, the request carries its options too.
+ */
+async function runIndexRecorded(config: Record<string, string>): Promise<{ model: DigitalOceanModel; registered: (name: string) => Registration }> {
+    const model = new DigitalOceanModel();
+    const registrations = new Map<string, Registration>();
+    const index = programFrom(path.join(PROJECT_DIR, "index.ts"));
+    await runProgram({
+        project: "dns-rr-ha", stack: "prod", config, mocks: model.mocks(),
+        program: () => {
+            // setMocks installed a fresh monitor for this run; wrap its registerResource.
+            const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, callback: unknown) => unknown };
+            const register = monitor.registerResource.bind(monitor);
+            monitor.registerResource = (req, callback) => {
+                const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+                registrations.set(req.getName(), { type: req.getType(), name: req.getName(), dependsOn: req.getDependenciesList().map(nameOf), ignoreChanges: req.getIgnorechangesList() });
+                return register(req, callback);
+            };
+            return index();
+        },
+    });
+    return {
+        model,
+        registered: (name) => {
+            const r = registrations.get(name);
+            assert.ok(r, `${name} was registered`);
+            return r;
+        },
+    };
+}
+
+const THREE_REGIONS = { "dns-rr-ha:regions": JSON.stringify(["nyc3", "ams3", "fra1"]), "dns-rr-ha:vpcCidrs": JSON.stringify(["10.110.0.0/20", "10.111.0.0/20", "10.113.0.0/20"]) };
+
+/** The database side of a deployed program: each node's wiring inputs, the witness, the bootstrap and the arbitrator's wiring. */
+function dbTier(model: DigitalOceanModel) {
+    const dbs = droplets(model, "db");
+    const nodes = dbs.map((d) => {
+        const files = wiringFiles(wiringOf(model, d).inputs.stdin as string);
+        const file = (suffix: string) => {
+            const f = files.find((x) => x.path === `/etc/dns-rr-ha/db/${suffix}`);
+            assert.ok(f, `${d.name} gets ${suffix}`);
+            return f.content;
+        };
+        const cnf = file("my.cnf");
+        const setting = (key: string) => {
+            const m = new RegExp(`^${key} = (.*)$`, "m").exec(cnf);
+            assert.ok(m, `${d.name}'s my.cnf sets ${key}`);
+            return m[1]!;
+        };
+        const providerOptions = new Map(setting("wsrep_provider_options").replace(/^"|"$/g, "").split(";").map((o) => o.split("=", 2) as [string, string]));
+        return { droplet: d, ip: d.state.ipv4AddressPrivate as string, files, cnf, setting, providerOptions, dbEnv: file("db.env"), usersSql: file("users.sql") };
+    });
+    const [witness, ...moreWitnesses] = droplets(model, "witness");
+    assert.equal(moreWitnesses.length, 0);
+    const named = (name: string) => model.ofKind("Command").filter((c) => c.name === name);
+    return { nodes, witness, bootstraps: named("prod-db-bootstrap"), arbitrator: named("prod-db-arbitrator-wiring")[0] };
+}
+
+const packagesOf = (d: ModelResource): string[] => (YAML.parse(d.inputs.userData as string) as { packages: string[] }).packages;
+const clusterAddress = (node: ReturnType<typeof dbTier>["nodes"][number]) => {
+    const m = /^gcomm:\/\/(.+)$/.exec(node.setting("wsrep_cluster_address"));
+    assert.ok(m, `${node.droplet.name}: wsrep_cluster_address is a gcomm:// list`);
+    return m[1]!.split(",").sort();
+};
+
+describe("the database in the program: one Galera cluster, garbd on the witness with two regions", () => {
+    let model: DigitalOceanModel;
+    let registered: (name: string) => Registration;
+    let tier: ReturnType<typeof dbTier>;
+    before(async () => {
+        ({ model, registered } = await runIndexRecorded(PROD));
+        tier = dbTier(model);
+    });
+
+    test("the DB droplets install the server, Galera and what a state transfer runs; the witness the arbitrator", () => {
+        assert.equal(tier.nodes.length, 2);
+        for (const { droplet } of tier.nodes) {
+            const packages = packagesOf(droplet);
+            for (const p of ["mariadb-server", "galera-4", "mariadb-backup", "socat"]) assert.ok(packages.includes(p), `${droplet.name} installs ${p}`);
+            assert.ok(!packages.includes("galera-arbitrator-4"));
+        }
+        assert.ok(tier.witness);
+        assert.deepEqual(packagesOf(tier.witness).filter((p) => ["nodejs", "galera-arbitrator-4"].includes(p)), ["nodejs", "galera-arbitrator-4"], "the DNS agent's Node.js and garbd");
+    });
+
+    test("every node's my.cnf: one cluster name, every node and the arbitrator as members, TLS on the group channel and the SST, the default suspect timeout", () => {
+        const members = [...tier.nodes.map((n) => `${n.ip}:4567`), `${tier.witness!.state.ipv4AddressPrivate}:4567`].sort();
+        const names = new Set<string>();
+        for (const node of tier.nodes) {
+            assert.deepEqual(clusterAddress(node), members, `${node.droplet.name} knows every member, the witness's arbitrator included`);
+            names.add(node.setting("wsrep_cluster_name"));
+            assert.equal(node.setting("wsrep_node_address"), `${node.ip}:4567`);
+            const o = node.providerOptions;
+            assert.deepEqual([o.get("socket.ssl_key"), o.get("socket.ssl_cert"), o.get("socket.ssl_ca")], [DB_TLS_PATHS.key, DB_TLS_PATHS.cert, DB_TLS_PATHS.ca], "the group channel uses the node's certificate, verified against the DB CA");
+            assert.equal(o.get("evs.suspect_timeout"), "PT5S", "db.suspectTimeoutMs defaults to 5000");
+            assert.equal(o.get("gmcast.listen_addr"), `tcp://${node.ip}:4567`);
+            const sst = node.cnf.slice(node.cnf.indexOf("\n[sst]\n"));
+            assert.ok(node.cnf.includes("\n[sst]\n"), `${node.droplet.name} has an [sst] section`);
+            for (const line of ["encrypt = 3", `tkey = ${DB_TLS_PATHS.key}`, `tcert = ${DB_TLS_PATHS.cert}`, `tca = ${DB_TLS_PATHS.ca}`]) assert.match(sst, new RegExp(`^${line}$`, "m"), `[sst] ${line}`);
+            assert.match(node.dbEnv, /^CLUSTER_SIZE=3$/m, "two nodes and the arbitrator");
+        }
+        assert.deepEqual([...names], ["prod-db"], "one cluster name on every node");
+    });
+
+    test("the cluster is formed once, from the first node, by a create-only command; the node wirings then run one after the other", () => {
+        assert.equal(tier.bootstraps.length, 1, "one bootstrap command");
+        const bootstrap = tier.bootstraps[0]!;
+        const first = tier.nodes[0]!.droplet;
+        assert.equal(first.inputs.region, "nyc3", "the first DB droplet is the first region's");
+        assert.equal(bootstrap.inputs.connection.host, first.state.ipv4Address, "on the first DB droplet");
+        const script = bootstrap.inputs.stdin as string;
+        assert.match(script, /^\/usr\/local\/sbin\/dns-rr-ha-wire-db --bootstrap$/m);
+        assert.deepEqual(wiringFiles(script).map((f) => f.path), wiringFiles(wiringOf(model, first).inputs.stdin as string).map((f) => f.path), "with the node's own wiring inputs");
+        const bootstrapping = model.ofKind("Command").filter((c) => /dns-rr-ha-wire-db --bootstrap/.test(c.inputs.stdin as string));
+        assert.deepEqual(bootstrapping.map((c) => c.name), ["prod-db-bootstrap"], "no other command ever bootstraps");
+        for (const { droplet } of tier.nodes) assert.match(wiringOf(model, droplet).inputs.stdin as string, /^\/usr\/local\/sbin\/dns-rr-ha-wire-db$/m, `${droplet.name}'s wiring joins`);
+        // Never re-run: whatever changes later, a second, empty cluster is never formed beside the one holding the data.
+        const r = registered("prod-db-bootstrap");
+        assert.equal(r.type, "command:remote:Command");
+        assert.deepEqual([...r.ignoreChanges].sort(), ["connection", "create", "stdin"]);
+        assert.ok(r.dependsOn.includes(first.name) && r.dependsOn.includes(`${first.name}-data`), "after its droplet and volume attachment");
+        const wirings = tier.nodes.map((n) => registered(`${n.droplet.name}-wiring`));
+        wirings.forEach((w, i) => {
+            assert.deepEqual(w.ignoreChanges, [], `${w.name} re-runs on every change`);
+            assert.ok(w.dependsOn.includes(i === 0 ? "prod-db-bootstrap" : wirings[i - 1]!.name), `${w.name} waits for ${i === 0 ? "the bootstrap" : wirings[i - 1]!.name}`);
+            assert.ok(!wirings.slice(i + 1).some((later) => w.dependsOn.includes(later.name)), `${w.name} waits for no later node`);
+        });
+        assert.ok(!r.dependsOn.some((d) => d.endsWith("-wiring")), "the bootstrap waits for no wiring");
+    });
+
+    test("garbd on the witness: its unit lists the data nodes, its key is a 0600 systemd credential, its certificate is the DB CA's for the witness's private IP", () => {
+        const arbitrator = tier.arbitrator;
+        assert.ok(arbitrator, "the arbitrator's wiring");
+        const witness = tier.witness!;
+        assert.equal(arbitrator.inputs.connection.host, witness.state.ipv4Address, "wired onto the witness");
+        const files = wiringFiles(arbitrator.inputs.stdin as string);
+        const file = (p: string) => {
+            const f = files.find((x) => x.path === p);
+            assert.ok(f, `the witness gets ${p}`);
+            return f;
+        };
+        const unit = file("/etc/systemd/system/dns-rr-ha-garbd.service");
+        assert.equal(unit.mode, "0644");
+        const execStart = /^ExecStart=\/usr\/bin\/garbd (.*)$/m.exec(unit.content)?.[1];
+        assert.ok(execStart, "ExecStart runs garbd");
+        const args = [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+        const arg = (flag: string) => args[args.indexOf(flag) + 1];
+        assert.deepEqual(arg("--address")?.replace(/^gcomm:\/\//, "").split(",").sort(), tier.nodes.map((n) => `${n.ip}:4567`).sort(), "garbd joins the data nodes");
+        assert.equal(arg("--group"), tier.nodes[0]!.setting("wsrep_cluster_name"), "of the cluster the nodes form");
+        assert.match(arg("--options") ?? "", new RegExp(`(^|;)gmcast\\.listen_addr=tcp://${witness.state.ipv4AddressPrivate.replace(/\./g, "\\.")}:4567(;|$)`));
+        assert.match(arg("--options") ?? "", /(^|;)evs\.suspect_timeout=PT5S(;|$)/, "the nodes' timing");
+        assert.match(arg("--options") ?? "", /(^|;)socket\.ssl_key=%d\/key(;|$)/, "the key read from systemd's credentials directory");
+        assert.match(unit.content, /^LoadCredential=key:\/etc\/dns-rr-ha\/garbd\/key\.pem$/m);
+        const verify = checkWith("systemd-analyze", ["verify", "--man=no", "{}"], unit.content, "dns-rr-ha-garbd.service");
+        assert.equal(verify.status, 0, verify.output);
+        const key = file("/etc/dns-rr-ha/garbd/key.pem");
+        assert.deepEqual([key.mode, key.owner], ["0600", "root:root"]);
+        const certFile = file("/etc/dns-rr-ha/garbd/cert.pem");
+        const cert = new crypto.X509Certificate(certFile.content);
+        assert.equal(cert.checkIP(witness.state.ipv4AddressPrivate as string), witness.state.ipv4AddressPrivate, "for the witness's private IP");
+        assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(key.content)), "the key is the certificate's");
+        const signed = model.ofKind("LocallySignedCert").find((c) => c.state.certPem === certFile.content);
+        assert.ok(signed, "a tls.LocallySignedCert");
+        const [ca] = model.ofKind("SelfSignedCert");
+        assert.equal(signed.inputs.caCertPem, ca!.state.certPem, "signed by the DB CA");
+        assert.ok(cert.verify(new crypto.X509Certificate(ca!.state.certPem as string).publicKey));
+        assert.equal(file("/etc/dns-rr-ha/garbd/ca.pem").content.trim(), (ca!.state.certPem as string).trim());
+        assert.ok(!(witness.inputs.userData as string).includes(key.content.split("\n")[1]!), "the key is not in user-data");
+        const r = registered("prod-db-arbitrator-wiring");
+        assert.ok(r.dependsOn.includes(witness.name) && r.dependsOn.includes(`${tier.nodes[0]!.droplet.name}-wiring`), "after the witness and the first node's wiring");
+    });
+
+    test("users.sql: the app's account, REQUIRE SSL, from the regions' VPCs only; the master-master design's replicator account dropped", () => {
+        const appPassword = model.ofKind("RandomPassword").find((p) => p.name === "prod-db-app-password")!.state.result as string;
+        for (const node of tier.nodes) {
+            assert.ok(node.usersSql.includes(`IDENTIFIED BY '${appPassword}' REQUIRE SSL;`), `${node.droplet.name} gets the app's password`);
+            const hosts = [...new Set([...node.usersSql.matchAll(/^CREATE USER IF NOT EXISTS 'app'@'([^']+)'/gm)].map((m) => m[1]))];
+            assert.deepEqual(hosts, ["10.110.0.0/255.255.240.0", "10.111.0.0/255.255.240.0"], "not the witness's VPC: nothing there logs in");
+            assert.match(node.usersSql, /^ {4}SET stale = \(SELECT .* FROM mysql\.global_priv WHERE .* OR User = 'replicator' LIMIT 1\);$/m, "the replicator is pruned");
+            assert.match(node.usersSql, /EXECUTE IMMEDIATE CONCAT\('DROP USER ', stale\);/);
+        }
+    });
+
+    test("db.suspectTimeoutMs reaches every node's and the arbitrator's group timing", async () => {
+        const { model: slow } = await runIndex({ ...PROD, "dns-rr-ha:db": JSON.stringify({ size: "s-2vcpu-4gb", volumeSizeGb: 50, suspectTimeoutMs: 8000 }) });
+        const t = dbTier(slow);
+        for (const node of t.nodes) {
+            assert.equal(node.providerOptions.get("evs.suspect_timeout"), "PT8S", node.droplet.name);
+            assert.equal(node.providerOptions.get("evs.inactive_timeout"), "PT24S", "dropped after three suspect periods");
+        }
+        const unit = wiringFiles(t.arbitrator!.inputs.stdin as string).find((f) => f.path.endsWith("dns-rr-ha-garbd.service"))!.content;
+        assert.match(unit, /evs\.suspect_timeout=PT8S;/);
+    });
+
+    test("three regions: three votes without an arbitrator, even with a witness for DNS failover", async () => {
+        for (const dnsFailover of [{ witnessRegion: "sfo3" }, {}]) {
+            const { model: three, registered: reg } = await runIndexRecorded({ ...PROD, ...THREE_REGIONS, "dns-rr-ha:dnsFailover": JSON.stringify(dnsFailover) });
+            const t = dbTier(three);
+            assert.equal(t.nodes.length, 3);
+            assert.equal(t.arbitrator, undefined, "no arbitrator wiring");
+            assert.ok(!three.ofKind("Command").some((c) => (c.inputs.stdin as string).includes("dns-rr-ha-garbd")), "garbd nowhere");
+            assert.equal(t.witness !== undefined, "witnessRegion" in dnsFailover);
+            if (t.witness) assert.ok(!packagesOf(t.witness).includes("galera-arbitrator-4"), "the witness does not install garbd");
+            const members = t.nodes.map((n) => `${n.ip}:4567`).sort();
+            for (const node of t.nodes) {
+                assert.deepEqual(clusterAddress(node), members, "the three nodes only");
+                assert.match(node.dbEnv, /^CLUSTER_SIZE=3$/m, "three nodes");
+            }
+            assert.equal(t.bootstraps.length, 1);
+            assert.equal(t.bootstraps[0]!.inputs.connection.host, t.nodes[0]!.droplet.state.ipv4Address);
+            assert.ok(reg(`${t.nodes[1]!.droplet.name}-wiring`).dependsOn.includes(`${t.nodes[0]!.droplet.name}-wiring`));
+            assert.ok(reg(`${t.nodes[2]!.droplet.name}-wiring`).dependsOn.includes(`${t.nodes[1]!.droplet.name}-wiring`));
         }
     });
 });
@@ -317,12 +559,12 @@ describe("HTTPS in the program (on by default)", () => {
             return /^session\.cookie_secure = (\d)$/m.exec(ini.content)?.[1];
         });
         assert.deepEqual(cookieSecure(model), ["1", "1", "1", "1"]);
-        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false", "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false" });
         assert.deepEqual(cookieSecure(off.model), ["0", "0", "0", "0"]);
     });
 
     test("https false: plain HTTP, no ACME resource, no certificate on the LBs (a stale one removed), no token needed", async () => {
-        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false", "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        const off = await runIndex({ ...withoutKey(PROD, "dns-rr-ha:dnsToken"), "dns-rr-ha:https": "false" });
         assert.equal(off.exports.siteUrl, "http://www.example.com/");
         assert.equal(off.exports.certificateNotAfter, undefined);
         assert.deepEqual(off.model.resources.filter((r) => r.type.startsWith("acme:") || r.type === "pulumi:providers:acme" || r.type.endsWith(":SiteCertificate")), []);
@@ -400,7 +642,8 @@ describe("DNS failover in the program", () => {
         const { model } = await runIndex(three);
         assert.equal(droplets(model, "witness").length, 0);
         assert.equal(model.ofKind("Command").filter((c) => c.name.endsWith("-dns-agent")).length, 6);
-        const off = await runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
+        // Off is possible with an odd number of regions only: with two, the witness is the database's third vote.
+        const off = await runIndex({ ...three, "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) });
         assert.equal(off.model.ofKind("Command").filter((c) => c.name.endsWith("-dns-agent")).length, 0);
         assert.equal(droplets(off.model, "witness").length, 0);
         assert.deepEqual(off.exports.dnsFailover, { mode: "off" });
@@ -408,7 +651,13 @@ describe("DNS failover in the program", () => {
 
     test("two regions without a witness is refused, naming the key and the fix", async () => {
         await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": "{}" }), (e: unknown) =>
-            e instanceof StackConfigError && /dns-rr-ha:dnsFailover\.witnessRegion = \(not set\): is required with two regions/.test(e.message) && /set dnsFailover\.enabled: false/.test(e.message));
+            e instanceof StackConfigError && e.problems.length === 1
+            && /^dns-rr-ha:dnsFailover\.witnessRegion = \(not set\): is required with 2 regions: the database cluster needs an odd number of votes/.test(e.problems[0]!)
+            && /DNS failover needs it too: a withdrawal needs a majority of observers/.test(e.message) && !/enabled: false/.test(e.message));
+        // Nor may failover (and so the witness) be turned off.
+        await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ enabled: false }) }), (e: unknown) =>
+            e instanceof StackConfigError && e.problems.length === 1
+            && /^dns-rr-ha:dnsFailover\.enabled = false: must be true with a witnessRegion with 2 regions: the database cluster needs an odd number of votes/.test(e.problems[0]!));
         await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ witnessRegion: "nyc3" }) }), /dnsFailover\.witnessRegion = "nyc3": must not be one of the stack's regions/);
         await assert.rejects(runIndex({ ...PROD, "dns-rr-ha:dnsFailover": JSON.stringify({ witnessRegion: "sfo3", timeoutMs: 1500 }) }), /dnsFailover\.timeoutMs = 1500: must be below dnsFailover\.intervalMs \(1000\)/);
     });
@@ -448,10 +697,11 @@ describe("the stack component", () => {
             return {};
         });
         // Wiring that carries passwords or private keys on stdin must be secret as a whole.
-        const carrying = [...stack!.database.wiring, ...stack!.app.wiring];
-        assert.equal(carrying.length, 6);
+        // The arbitrator's wiring carries its TLS key.
+        const carrying = [...stack!.database.wiring, ...stack!.app.wiring, stack!.database.arbitratorWiring!];
+        assert.equal(carrying.length, 7);
         for (const w of carrying) assert.equal(await pulumi.isSecret(w.stdin), true, "wiring stdin with passwords must be a secret");
-        const all = [stack!.cache.wiring, stack!.database.wiring, stack!.app.wiring, ...stack!.loadBalancers.map((l) => l.wiring)].flat();
+        const all = [stack!.cache.wiring, stack!.database.wiring, stack!.database.arbitratorWiring!, stack!.app.wiring, ...stack!.loadBalancers.map((l) => l.wiring)].flat();
         for (const w of all) assert.equal(await pulumi.isSecret(w.connection), true, "the deploy key in the connection must be a secret");
         assert.equal(await pulumi.isSecret(stack!.database.connection), true);
         assert.equal((await settle(stack!.database.connection)).caCertPem?.startsWith("-----BEGIN CERTIFICATE-----"), true, "the app gets the DB CA");

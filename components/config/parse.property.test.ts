@@ -52,9 +52,9 @@ const around = <T>(valid: readonly T[], invalid: readonly T[]) => fc.oneof(
 
 /** Well-formed configs: valid slugs and CIDRs, counts at and just past their limits. */
 const variedConfig = fc.record({
-    // Three or more: two regions are valid too, but may need more settings (a DNS-failover witness).
+    // Two to four: an even number needs the witness (the database's tie-breaking vote), given below.
     regions: fc.oneof(
-        fc.uniqueArray(fc.constantFrom(...DIGITALOCEAN_REGIONS), { minLength: 3, maxLength: 4 }).map((v): { v: string[]; ok: boolean } => ({ v, ok: true })),
+        fc.uniqueArray(fc.constantFrom(...DIGITALOCEAN_REGIONS), { minLength: 2, maxLength: 4 }).map((v): { v: string[]; ok: boolean } => ({ v, ok: true })),
         fc.constantFrom(["nyc3"], ["nyc3", "nyc3", "ams3"], ["nyc3", "mars1", "ams3"]).map((v): { v: string[]; ok: boolean } => ({ v: [...v], ok: false })),
     ),
     vpcPrefix: fc.option(fc.constantFrom(16, 20, 24, 28), { nil: undefined }),
@@ -84,6 +84,8 @@ const variedConfig = fc.record({
         ipv6: g.ipv6,
         https: g.https,
         acme: { minDaysRemaining: g.minDaysRemaining.v },
+        // The witness in the first region not among them (its VPC takes the first free range).
+        ...(g.regions.v.length % 2 === 0 ? { dnsFailover: { witnessRegion: DIGITALOCEAN_REGIONS.find((r) => !g.regions.v.includes(r)) } } : {}),
     };
     const bad = new Set<string>();
     // With the regions wrong, the check of vpcCidrs against them does not run (zod skips refinements of a failed object).
@@ -165,6 +167,10 @@ describe("parseStackConfig, property-based", () => {
                 assert.equal(droplets.length, regions.length * per(role), `${role} droplets`);
             }
             assert.equal(model.ofKind("DnsRecord").length, regions.length * (cfg.ipv6 ? 2 : 1));
+            // An even number of regions: the witness, and garbd wired onto it as the database's tie-breaking vote.
+            const even = regions.length % 2 === 0;
+            assert.equal(model.ofKind("Droplet").filter((d) => (d.inputs.tags as string[]).includes("witness")).length, even ? 1 : 0, "witness droplets");
+            assert.equal(model.ofKind("Command").filter((c) => c.name.endsWith("-db-arbitrator-wiring")).length, even ? 1 : 0, "arbitrator wirings");
         }), { numRuns: 6 });
     });
 });

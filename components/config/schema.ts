@@ -137,11 +137,11 @@ export const stackConfigSchema = z.strictObject({
     const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["dnsFailover", key], message, input });
     const witnessed = f.enabled && f.witnessRegion !== undefined;
     if (cfg.regions.length % 2 === 0 && !witnessed) {
+        // One issue for both needs of the witness: with two regions DNS failover needs it as well.
         const key = f.enabled ? "witnessRegion" : "enabled";
-        issue(key, `${f.enabled ? "is required" : "must be true with a witnessRegion"} with ${cfg.regions.length} regions: the database cluster needs an odd number of votes, or a partition into two halves leaves no side that may write. The witness droplet (dnsFailover.witnessRegion, a region not among ${cfg.regions.join(", ")}) is its tie-breaking vote${cfg.regions.length === 2 ? "" : "; or use an odd number of regions"}`, f.enabled ? undefined : false);
-    }
-    if (f.enabled && cfg.regions.length === 2 && f.witnessRegion === undefined) {
-        issue("witnessRegion", `is required with two regions: a withdrawal needs a majority of observers, and with ${cfg.regions.join(" and ")} alone the survivors of a dead region are only half. Name a third region for a small witness droplet (e.g. "${DIGITALOCEAN_REGIONS.find((r) => !cfg.regions.includes(r))}"), add a third region, or set dnsFailover.enabled: false`, undefined);
+        const example = DIGITALOCEAN_REGIONS.find((r) => !cfg.regions.includes(r));
+        const dnsToo = f.enabled && cfg.regions.length === 2 ? `; DNS failover needs it too: a withdrawal needs a majority of observers, and with ${cfg.regions.join(" and ")} alone the survivors of a dead region are only half` : "";
+        issue(key, `${f.enabled ? "is required" : "must be true with a witnessRegion"} with ${cfg.regions.length} regions: the database cluster needs an odd number of votes, or a partition into two halves leaves no side that may write. The witness droplet (dnsFailover.witnessRegion, a region not among ${cfg.regions.join(", ")}, e.g. "${example}") is its tie-breaking vote${dnsToo}; or use an odd number of regions`, f.enabled ? undefined : false);
     }
     if (f.witnessRegion !== undefined && cfg.regions.includes(f.witnessRegion)) {
         issue("witnessRegion", `must not be one of the stack's regions (${cfg.regions.join(", ")}): the witness breaks ties between them, so it must fail separately`, f.witnessRegion);

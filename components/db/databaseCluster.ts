@@ -4,7 +4,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
 import { renderCloudConfig } from "../cloudinit/cloudConfig";
 import { TierArgs, TierHost, tierConnection, tierDroplets, validateDropletArgs, validateTierRegions } from "../droplet/tier";
-import { assertArgs, assertCidrList, assertInt, assertRecord, assertString, fail } from "../validation/assert";
+import { assertArgs, assertCidrList, assertInt, assertList, assertRecord, assertString, fail } from "../validation/assert";
 import { sizeMemoryMb } from "../droplet/sizes";
 import { PORTS } from "../firewall/firewallMatrix";
 import { wireHost } from "../wiring/hostWiring";
@@ -136,11 +136,17 @@ export class DatabaseCluster extends pulumi.ComponentResource {
                 fail("DatabaseClusterArgs.arbitrator.host.region", region, "must not be one of the nodes' regions: the tie-breaking vote must fail separately");
             }
             if (votes % 2 === 0) {
-                fail("DatabaseClusterArgs.arbitrator", region, `makes the votes even (${a.regions.length} nodes + 1): leave it out with an odd number of nodes`);
+                const n = a.regions.length;
+                fail("DatabaseClusterArgs.arbitrator", region, `makes the votes even (${n} node${n === 1 ? "" : "s"} of DatabaseClusterArgs.regions + 1): leave it out with an odd number of nodes`);
             }
+            if (a.arbitrator.after !== undefined) assertList("DatabaseClusterArgs.arbitrator.after", a.arbitrator.after, "must be a list of resources, or left out");
         }
         if (a.timing !== undefined) {
             assertRecord("DatabaseClusterArgs.timing", a.timing, "must be { keepaliveMs, suspectMs, inactiveMs, installMs }, or left out");
+            // Numbers first: the range checks below print the value, which a symbol or null-prototype object would make throw.
+            for (const key of ["keepaliveMs", "suspectMs", "inactiveMs", "installMs"] as const) {
+                if (typeof a.timing[key] !== "number") fail(`DatabaseClusterArgs.timing.${key}`, a.timing[key], "must be a whole number of milliseconds");
+            }
             const problems = galeraTimingProblems("DatabaseClusterArgs.timing", a.timing as unknown as GaleraTiming);
             if (problems.length > 0) fail("DatabaseClusterArgs.timing", a.timing, problems.join("; "));
         }

@@ -21,6 +21,13 @@ export interface MonitoringArgs {
         /** Alert once the certificate has fewer days left than this (1 to 89). */
         readonly sslExpiryDays: number;
     };
+    /**
+     * One uptime check per region of the database's health as the region's app servers see it
+     * (e.g. "http://<reserved ip>/db-health": 503 while the region's DB node is not Synced in a
+     * primary component or the cluster lacks a member), with a down alert: a broken node or a
+     * split cluster reaches `alertEmail` within minutes even while the site still serves.
+     */
+    readonly dbHealth?: readonly { readonly region: string; readonly url: pulumi.Input<string> }[];
     /** Percent thresholds over a 5-minute window. */
     readonly thresholds?: { readonly cpu?: number; readonly memory?: number; readonly disk?: number };
 }
@@ -34,7 +41,8 @@ export const DEFAULT_THRESHOLDS = { cpu: 85, memory: 90, disk: 85 } as const;
 /**
  * Droplet metric alerts (CPU, memory, disk) for every droplet of the stack, and an uptime check
  * with a down alert per entry point, so an entry point that stops answering is noticed even
- * though the DNS round-robin keeps serving users from the others; with HTTPS, a check of the site
+ * though the DNS round-robin keeps serving users from the others; one per region of the
+ * database's health; with HTTPS, a check of the site
  * by name with down and certificate-expiry alerts.
  */
 export class Monitoring extends pulumi.ComponentResource {
@@ -48,6 +56,12 @@ export class Monitoring extends pulumi.ComponentResource {
             shape: "{ region, url }", min: 0, tooFew: () => "", once: "one uptime check per region",
             item: (f, e) => assertHttpUrlInput(`${f}.url`, e.url),
         });
+        if (a.dbHealth !== undefined) {
+            validateRegionList("MonitoringArgs.dbHealth", a.dbHealth, {
+                shape: "{ region, url }", min: 0, tooFew: () => "", once: "one database health check per region",
+                item: (f, e) => assertHttpUrlInput(`${f}.url`, e.url),
+            });
+        }
         if (a.site !== undefined) {
             assertRecord("MonitoringArgs.site", a.site, "must be { url, sslExpiryDays } to watch the site over https, or left out");
             assertInput("MonitoringArgs.site.url", a.site.url, (v) => typeof v === "string" && /^https:\/\/\S+$/.test(v), "must be an https URL such as \"https://www.example.com/lb-health\" (or an Output of one)");
@@ -90,6 +104,7 @@ export class Monitoring extends pulumi.ComponentResource {
             return check;
         };
         this.uptimeCheckIds = args.entryPoints.map((e) => watch(e.region, e.url, "http").id);
+        for (const d of args.dbHealth ?? []) this.uptimeCheckIds.push(watch(`db-${d.region}`, d.url, "http").id);
         if (args.site) {
             const site = watch("site", args.site.url, "https");
             // Threshold in days: the certificate has fewer left than this.

@@ -125,7 +125,8 @@ export class HaStack extends pulumi.ComponentResource {
             ...common("db", settings.db.size),
             volumeSizeGb: settings.db.volumeSizeGb,
             timing: galeraTimingFor(settings.db.suspectTimeoutMs),
-            clientCidrs: [...settings.vpcCidrs, ...(failover.witness ? [failover.witness.vpcCidr] : [])],
+            // The app servers' VPCs only: nothing on the witness logs in (garbd speaks only the group protocol).
+            clientCidrs: [...settings.vpcCidrs],
             ...(dbNeedsArbitrator && witnessHost ? { arbitrator: { host: witnessHost } } : {}),
         }, { parent: this });
         this.app = new AppTier(`${name}-app`, {

@@ -1,6 +1,7 @@
 import { StackSettings } from "../config/settings";
 import { isDigitalOceanRegion } from "../config/regions";
 import { ipv4Overlaps, parseCidr } from "../config/cidr";
+import { GALERA_TIMING } from "../db/myCnf";
 
 /**
  * Checks a settings object built in code (stack config goes through parseStackConfig, which
@@ -29,6 +30,12 @@ export function validateStackSettings(s: StackSettings): void {
         s.vpcCidrs.forEach((c) => {
             if (ipv4Overlaps(c, witness.vpcCidr)) fail("dnsFailover.witness.vpcCidr", witness.vpcCidr, `overlaps ${c}; the witness's VPC is peered with the regions'`);
         });
+    }
+    if (s.regions.length % 2 === 0 && !(s.dnsFailover.enabled && witness)) {
+        fail("dnsFailover.witness", witness, `is required (with dnsFailover.enabled) with ${s.regions.length} regions: the database cluster needs an odd number of votes, and the witness runs the tie-breaking one; or use an odd number of regions`);
+    }
+    if (!Number.isInteger(s.db.suspectTimeoutMs) || s.db.suspectTimeoutMs < GALERA_TIMING.suspectMs.min || s.db.suspectTimeoutMs > GALERA_TIMING.suspectMs.max) {
+        fail("db.suspectTimeoutMs", s.db.suspectTimeoutMs, `must be a whole number of milliseconds from ${GALERA_TIMING.suspectMs.min} to ${GALERA_TIMING.suspectMs.max}`);
     }
     if (!Number.isInteger(s.ttl) || s.ttl < 30) fail("ttl", s.ttl, "must be a whole number of seconds, at least 30");
     if (s.lb.perRegion !== 1 && s.lb.perRegion !== 2) fail("lb.perRegion", s.lb.perRegion, "must be 1 or 2");
