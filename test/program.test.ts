@@ -325,6 +325,16 @@ describe("the database in the program: one Galera cluster, garbd on the witness 
         assert.deepEqual(packagesOf(tier.witness).filter((p) => ["nodejs", "galera-arbitrator-4"].includes(p)), ["nodejs", "galera-arbitrator-4"], "the DNS agent's Node.js and garbd");
     });
 
+    test("every app server knows the cluster's size (DB_CLUSTER_SIZE) and gets the /db-health page with its library, whatever the app", () => {
+        for (const app of droplets(model, "app")) {
+            const files = wiringFiles(wiringOf(model, app).inputs.stdin as string);
+            assert.match(files.find((f) => f.path === "/etc/dns-rr-ha/app.env")!.content, /^DB_CLUSTER_SIZE='3'$/m, "two nodes and the arbitrator");
+            for (const f of ["db-health.php", "lib.php"]) assert.ok(files.some((x) => x.path === `/usr/local/share/dns-rr-ha/health/${f}`), `${app.name} gets ${f}`);
+            const site = files.find((f) => f.path === "/etc/nginx/sites-available/dns-rr-ha.conf")!.content;
+            assert.match(site, /location = \/db-health \{[^}]*SCRIPT_FILENAME \/usr\/local\/share\/dns-rr-ha\/health\/db-health\.php;/);
+        }
+    });
+
     test("every node's my.cnf: one cluster name, every node and the arbitrator as members, TLS on the group channel and the SST, the default suspect timeout", () => {
         const members = [...tier.nodes.map((n) => `${n.ip}:4567`), `${tier.witness!.state.ipv4AddressPrivate}:4567`].sort();
         const names = new Set<string>();
@@ -507,7 +517,7 @@ describe("HTTPS in the program (on by default)", () => {
             assert.match(dh!.content, /^-----BEGIN DH PARAMETERS-----\n/);
             const cfg = files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")!.content;
             assert.match(cfg, /^ {4}bind \*:443 ssl crt \/etc\/haproxy\/tls\/site\.pem alpn h2,http\/1\.1$/m);
-            assert.match(cfg, /^ {4}http-request redirect scheme https code 301 unless \{ ssl_fc \} \|\| \{ path \/lb-health \}$/m);
+            assert.match(cfg, /^ {4}http-request redirect scheme https code 301 unless \{ ssl_fc \} \|\| \{ path \/lb-health \} \|\| \{ path \/db-health \}$/m);
             assert.match(cfg, /^ {4}ssl-dh-param-file \/etc\/haproxy\/tls\/ffdhe2048\.pem$/m);
             assert.match(cfg, /Strict-Transport-Security "max-age=63072000"/);
             assert.match(script, /^if drr_was_changed \/etc\/haproxy\/haproxy\.cfg \/etc\/haproxy\/tls\/site\.pem \/etc\/haproxy\/tls\/ffdhe2048\.pem; then\n {2}systemctl reload-or-restart haproxy /m);
@@ -543,8 +553,12 @@ describe("HTTPS in the program (on by default)", () => {
         const checks = model.ofKind("UptimeCheck");
         const site = checks.filter((c) => c.inputs.type === "https");
         assert.deepEqual(site.map((c) => c.inputs.target), ["https://www.example.com/lb-health"]);
-        const ips = model.ofKind("ReservedIp").map((r) => `http://${r.state.ipAddress}/lb-health`).sort();
-        assert.deepEqual(checks.filter((c) => c.inputs.type === "http").map((c) => c.inputs.target).sort(), ips);
+        const ips = model.ofKind("ReservedIp").flatMap((r) => [`http://${r.state.ipAddress}/lb-health`, `http://${r.state.ipAddress}/db-health`]).sort();
+        assert.deepEqual(checks.filter((c) => c.inputs.type === "http").map((c) => c.inputs.target).sort(), ips, "per region: the LB and the database as the region's app servers see it");
+        for (const check of checks.filter((c) => String(c.inputs.target).endsWith("/db-health"))) {
+            const down = model.ofKind("UptimeAlert").filter((a) => a.inputs.checkId === check.id);
+            assert.deepEqual(down.map((a) => [a.inputs.type, a.inputs.notifications]), [["down", [{ emails: ["ops@example.com"] }]]], "a broken region's DB alerts the operator");
+        }
         const alerts = model.ofKind("UptimeAlert").filter((a) => a.inputs.checkId === site[0]!.id);
         assert.deepEqual(alerts.map((a) => a.inputs.type).sort(), ["down", "ssl_expiry"]);
         const expiry = alerts.find((a) => a.inputs.type === "ssl_expiry")!;
@@ -576,7 +590,7 @@ describe("HTTPS in the program (on by default)", () => {
             assert.ok(!/:443|redirect|Strict-Transport-Security/.test(cfg), "plain HTTP config");
             assert.match(script, /^rm -f \/etc\/haproxy\/tls\/site\.pem \/etc\/haproxy\/tls\/ffdhe2048\.pem$/m);
         }
-        assert.deepEqual(off.model.ofKind("UptimeCheck").map((c) => c.inputs.type), ["http", "http"]);
+        assert.deepEqual(off.model.ofKind("UptimeCheck").map((c) => c.inputs.type), ["http", "http", "http", "http"]);
         assert.ok(!off.model.ofKind("UptimeAlert").some((a) => a.inputs.type === "ssl_expiry"));
     });
 

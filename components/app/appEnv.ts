@@ -25,6 +25,11 @@ export interface AppEnvSettings {
    * connects over TLS and checks the server's certificate and address; without it, in plain text.
    */
   dbSslCa?: string;
+  /**
+   * Members of the database cluster, the arbitrator included (DB_CLUSTER_SIZE): /db-health fails
+   * while the cluster has fewer. Unset: the size is not checked.
+   */
+  dbClusterSize?: number;
 }
 
 /**
@@ -48,6 +53,9 @@ export function renderAppEnv(s: AppEnvSettings): string {
   const uploadsDir = s.uploadsDir ?? APP_UPLOADS_DIR;
   assertSafeAbsPath(uploadsDir, "uploadsDir");
   if (s.dbSslCa !== undefined) assertSafeAbsPath(s.dbSslCa, "dbSslCa");
+  if (s.dbClusterSize !== undefined && (!Number.isInteger(s.dbClusterSize) || s.dbClusterSize < 1 || s.dbClusterSize > 256)) {
+    throw new Error(`dbClusterSize: must be a whole number of cluster members from 1 to 256 (got ${s.dbClusterSize})`);
+  }
   if (!/^[a-z0-9-]{1,64}$/.test(s.region)) throw new Error(`region: invalid slug: ${JSON.stringify(s.region)}`);
   const vars: [string, string][] = [
     ["REGION", s.region],
@@ -58,6 +66,7 @@ export function renderAppEnv(s: AppEnvSettings): string {
     ["DB_PASSWORD", s.dbPassword],
     ["UPLOADS_DIR", uploadsDir],
     ...(s.dbSslCa !== undefined ? [["DB_SSL_CA", s.dbSslCa] as [string, string]] : []),
+    ...(s.dbClusterSize !== undefined ? [["DB_CLUSTER_SIZE", String(s.dbClusterSize)] as [string, string]] : []),
   ];
   for (const [k, v] of vars) {
     if (/[\r\n\0]/.test(v)) throw new Error(`${k}: value must not contain newlines or NUL`);

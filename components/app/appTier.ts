@@ -18,12 +18,12 @@ import { renderPhpFpmPool } from "./phpFpmPool";
 import { renderPhpSessionIni } from "./phpSessionIni";
 import { renderAppEnv } from "./appEnv";
 import { renderLsyncdConfig, renderLsyncdUnit, renderSyncAuthorizedKey, syncSshCommand } from "./lsyncdConfig";
-import { demoAppFiles, AppFile } from "./demoApp";
+import { appHealthFiles, demoAppFiles, AppFile } from "./demoApp";
 import { appBootstrapScript } from "./scripts";
 import {
     assertCidrList, assertHealthPath, assertHostName, assertInput, assertInputList, assertInt, assertRecord, assertString, fail, isRecord,
 } from "../validation/assert";
-import { APP_BASE_DIR, APP_CONFIG_PATHS, APP_UPLOADS_DIR, SYNC_USER } from "./paths";
+import { APP_BASE_DIR, APP_CONFIG_PATHS, APP_HEALTH_DIR, APP_UPLOADS_DIR, SYNC_USER } from "./paths";
 
 export interface AppTierArgs extends TierArgs {
     /** The bundled demo app, or a directory of your own PHP/static files. */
@@ -140,6 +140,7 @@ export class AppTier extends pulumi.ComponentResource {
                             content: renderAppEnv({
                                 region: host.region, dbHosts: localFirst, dbName: db.database, dbUser: db.user, dbPassword: db.password, dbPort: db.port,
                                 ...(db.caCertPem !== undefined ? { dbSslCa: APP_CONFIG_PATHS.dbCaCert } : {}),
+                                ...(db.clusterSize !== undefined ? { dbClusterSize: db.clusterSize } : {}),
                             }),
                         },
                         ...(db.caCertPem !== undefined ? [{ path: APP_CONFIG_PATHS.dbCaCert, mode: "0644", content: `${db.caCertPem.trim()}\n` }] : []),
@@ -148,6 +149,7 @@ export class AppTier extends pulumi.ComponentResource {
                         { path: APP_CONFIG_PATHS.syncAuthorizedKeys, mode: "0600", content: renderSyncAuthorizedKey({ publicKey: syncPub, fromCidrs: [...args.lbCidrs] }) },
                         { path: APP_CONFIG_PATHS.syncPrivateKey, mode: "0600", content: syncPriv },
                         ...appFiles.map((f) => ({ path: `${releaseDir}/${f.path}`, mode: "0644", content: f.content })),
+                        ...appHealthFiles().map((f) => ({ path: `${APP_HEALTH_DIR}/${f.path}`, mode: "0644", content: f.content })),
                     ];
                 });
             const env = peers.apply((ps) => [

@@ -14,7 +14,7 @@ import { startMariaDb, MariaDb } from "./testing/services";
 describe("demo app files", () => {
   test("php -l passes for every file", () => {
     const files = demoAppFiles();
-    assert.deepEqual(files.map((f) => f.path), ["healthz.php", "index.php", "lib.php", "upload.php", "whoami.php"]);
+    assert.deepEqual(files.map((f) => f.path), ["db-op.php", "healthz.php", "index.php", "lib.php", "upload.php", "whoami.php"]);
     for (const f of files) {
       assert.equal(f.content, fs.readFileSync(path.join(DEMO_APP_DIR, f.path), "utf8"));
       assertRunOk(run("php", ["-l", path.join(DEMO_APP_DIR, f.path)]), `php -l ${f.path}`);

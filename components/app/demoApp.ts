@@ -18,6 +18,8 @@ export const DEMO_APP_DIR = path.join(__dirname, "demo");
  *   count, db: {host, insert_id, rows, kv?, read?} | {error}}`; `?write=0` skips
  *   the visits insert, `?key=K&value=V` writes a kv row, `?read=K` reads kv rows.
  * - `healthz.php` served as `/healthz`: 200 "ok" whenever PHP runs (no DB, no memcached).
+ * - `db-op.php`   served as `/db-op.json`: counters, UNIQUE claims, compare-and-set (the
+ *   conflicting writes the lab and the bench race from several regions).
  * - `upload.php`  POST field `file` stores into UPLOADS_DIR; GET lists (`?format=json`).
  * - `lib.php`     shared helpers, never served.
  *
@@ -29,4 +31,18 @@ export function demoAppFiles(): AppFile[] {
     .filter((name) => name.endsWith(".php"))
     .sort()
     .map((name) => ({ path: name, content: fs.readFileSync(path.join(DEMO_APP_DIR, name), "utf8") }));
+}
+
+/** Directory of the health pages shipped with every app (see {@link appHealthFiles}). */
+export const APP_HEALTH_SOURCE_DIR = path.join(__dirname, "health");
+
+/**
+ * The health pages installed under APP_HEALTH_DIR on every app server, whatever the app:
+ * `db-health.php` and the demo's `lib.php` (its connection code) beside it.
+ */
+export function appHealthFiles(): AppFile[] {
+  return [
+    { path: "db-health.php", content: fs.readFileSync(path.join(APP_HEALTH_SOURCE_DIR, "db-health.php"), "utf8") },
+    { path: "lib.php", content: fs.readFileSync(path.join(DEMO_APP_DIR, "lib.php"), "utf8") },
+  ];
 }

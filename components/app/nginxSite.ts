@@ -1,4 +1,4 @@
-import { APP_DOC_ROOT, APP_UPLOADS_DIR, FPM_STATUS_PATH, PHP_FPM_SOCKET } from "./paths";
+import { APP_DOC_ROOT, APP_HEALTH_DIR, APP_UPLOADS_DIR, DB_HEALTH_PATH, FPM_STATUS_PATH, PHP_FPM_SOCKET } from "./paths";
 import {
   assertIPv4,
   assertIPv4Cidr,
@@ -34,6 +34,8 @@ export interface NginxSiteSettings {
    * TCP peer, not X-Forwarded-For. Default `["127.0.0.1/32"]` (on-box monitoring).
    */
   statusAllowFrom?: string[];
+  /** Directory of the health pages shipped with every app (db-health.php). Default `/usr/local/share/dns-rr-ha/health`. */
+  healthDir?: string;
   /** nginx's stock fastcgi parameter file. Default `/etc/nginx/fastcgi_params`. */
   fastcgiParamsPath?: string;
 }
@@ -55,6 +57,7 @@ export function renderNginxSite(s: NginxSiteSettings): string {
   const statusPath = s.fpmStatusPath ?? FPM_STATUS_PATH;
   const statusAllow = s.statusAllowFrom ?? ["127.0.0.1/32"];
   const params = s.fastcgiParamsPath ?? "/etc/nginx/fastcgi_params";
+  const healthDir = s.healthDir ?? APP_HEALTH_DIR;
 
   assertIPv4(s.listenAddress, "listenAddress");
   assertPort(port, "listenPort");
@@ -62,6 +65,7 @@ export function renderNginxSite(s: NginxSiteSettings): string {
   assertSafeAbsPath(socket, "phpFpmSocket");
   assertSafeAbsPath(uploadsDir, "uploadsDir");
   assertSafeAbsPath(params, "fastcgiParamsPath");
+  assertSafeAbsPath(healthDir, "healthDir");
   assertUrlPath(statusPath, "fpmStatusPath");
   assertIntInRange(s.clientMaxBodySizeMb, 1, 4096, "clientMaxBodySizeMb");
   s.trustedProxyCidrs.forEach((c, i) => assertIPv4Cidr(c, `trustedProxyCidrs[${i}]`));
@@ -120,6 +124,16 @@ export function renderNginxSite(s: NginxSiteSettings): string {
     "",
     "    location = /whoami.json {",
     ...fastcgiTo(params, "$realpath_root/whoami.php", upstream),
+    "    }",
+    "",
+    "    location = /db-op.json {",
+    ...fastcgiTo(params, "$realpath_root/db-op.php", upstream),
+    "    }",
+    "",
+    "    # Shipped with every app (not in the release): is this region's database node serving?",
+    `    location = ${DB_HEALTH_PATH} {`,
+    "        access_log off;",
+    ...fastcgiTo(params, `${healthDir}/db-health.php`, upstream),
     "    }",
     "",
     `    location = ${statusPath} {`,

@@ -16,6 +16,13 @@ export const PHP_FPM_SOCKET = "/run/php/dns-rr-ha-fpm.sock";
 export const APP_ENV_PATH = "/etc/dns-rr-ha/app.env";
 /** URL path of the php-fpm status page (pool `pm.status_path` and nginx location). */
 export const FPM_STATUS_PATH = "/fpm-status";
+/**
+ * The health pages the stack ships with every app (the demo or yours), outside the release dir:
+ * `db-health.php` (served as /db-health) and the demo's `lib.php` it uses.
+ */
+export const APP_HEALTH_DIR = "/usr/local/share/dns-rr-ha/health";
+/** URL path of the database health page (nginx location; the LBs exempt it from the https redirect). */
+export const DB_HEALTH_PATH = "/db-health";
 /** Unix user that receives uploads from peer app servers over ssh. */
 export const SYNC_USER = "dnsrrha-sync";
 

@@ -7,6 +7,7 @@
  * is down. A second listener, bound only to the VPC address, serves the stats
  * page and the same health URI for private monitoring.
  */
+import { DB_HEALTH_PATH } from "../app/paths";
 import {
   assertAbsolutePath,
   assertHostname,
@@ -268,7 +269,8 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     // use it, so it must go 503 when this LB cannot reach any app server.
     `    monitor-uri ${LB_HEALTH_URI}`,
     `    ${nbsrvFail}`,
-    ...(s.tls ? haproxyTlsFrontendRuleLines(s.tls, [LB_HEALTH_URI]) : []),
+    // /db-health stays plain too: the per-region uptime check probes it by the reserved IP.
+    ...(s.tls ? haproxyTlsFrontendRuleLines(s.tls, [LB_HEALTH_URI, DB_HEALTH_PATH]) : []),
     // This LB is the edge: client-supplied forwarding headers are lies.
     "    http-request del-header X-Forwarded-For",
     "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",

@@ -72,12 +72,12 @@ describe("haproxy TLS rendering", () => {
         for (const c of MOZILLA_INTERMEDIATE.ciphers) assert.match(c, /GCM|CHACHA20/, "AEAD only");
     });
 
-    test("redirect spares /lb-health (and the ACME HTTP-01 prefix when given); HSTS only on TLS", () => {
+    test("redirect spares /lb-health and /db-health (and the ACME HTTP-01 prefix when given); HSTS only on TLS", () => {
         const fe = section(cfg, "frontend public");
-        assert.ok(fe.includes("http-request redirect scheme https code 301 unless { ssl_fc } || { path /lb-health }"));
+        assert.ok(fe.includes("http-request redirect scheme https code 301 unless { ssl_fc } || { path /lb-health } || { path /db-health }"));
         assert.ok(fe.includes('http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }'));
         const acme = section(renderHaproxyConfig({ ...base, tls: { ...tls, acmeHttpPathPrefix: "/.well-known/acme-challenge/" } }), "frontend public");
-        assert.ok(acme.includes("http-request redirect scheme https code 301 unless { ssl_fc } || { path /lb-health } || { path_beg /.well-known/acme-challenge/ }"));
+        assert.ok(acme.includes("http-request redirect scheme https code 301 unless { ssl_fc } || { path /lb-health } || { path /db-health } || { path_beg /.well-known/acme-challenge/ }"));
         assert.ok(!renderHaproxyConfig({ ...base, tls: { ...tls, hstsMaxAgeSeconds: 0 } }).includes("Strict-Transport-Security"));
         // The redirect comes before any header rewriting of the request.
         assert.ok(fe.findIndex((l) => l.includes("redirect")) < fe.findIndex((l) => l.includes("del-header")));
@@ -207,6 +207,12 @@ describe("haproxy terminates TLS with the rendered config (real handshakes)", ()
         const r = await run("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{response_code} %{redirect_url}", "-H", `Host: ${SITE}`, `http://127.0.0.1:${httpPort}/a/b?c=1`]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, `301 https://${SITE}/a/b?c=1`);
+    });
+
+    test("/db-health reaches the app over plain HTTP (the per-region uptime check probes it by the reserved IP)", async () => {
+        const r = await run("curl", ["-sS", "--max-time", "5", "-w", "\n%{response_code}", `http://127.0.0.1:${httpPort}/db-health`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /app saw \/db-health proto=http\n200$/);
     });
 
     test("/lb-health stays 200 on plain HTTP (monitoring and DNS agents), and answers on HTTPS too", async () => {

@@ -13,6 +13,7 @@ import { galeraTimingFor } from "../db/myCnf";
 import { AppTier } from "../app/appTier";
 import { LoadBalancerTier } from "../lb/loadBalancerTier";
 import { LB_HEALTH_URI } from "../lb/haproxyConfig";
+import { DB_HEALTH_PATH } from "../app/paths";
 import { SiteCertificate } from "../lb/siteCertificate";
 import { RoundRobinDns } from "../dns/roundRobinDns";
 import { Monitoring } from "../monitoring/monitoring";
@@ -191,6 +192,8 @@ export class HaStack extends pulumi.ComponentResource {
             alertEmail: settings.alertEmail,
             dropletTag: name,
             entryPoints: this.loadBalancers.map((lb) => ({ region: lb.region, url: lb.healthUrl })),
+            // The database as each region's app servers see it, through the region's entry point (plain HTTP, like /lb-health).
+            dbHealth: this.loadBalancers.map((lb) => ({ region: lb.region, url: pulumi.interpolate`http://${lb.reservedIp}${DB_HEALTH_PATH}` })),
             // Alert at half of minDaysRemaining: renewal has been due that long and no `pulumi up` did it.
             ...(https ? { site: { url: `https://${this.siteName}${LB_HEALTH_URI}`, sslExpiryDays: Math.max(1, Math.floor(https.acme.minDaysRemaining / 2)) } } : {}),
         }, { parent: this, dependsOn: [stackTag] });

@@ -8,6 +8,14 @@ const APP_DEFAULT_UPLOADS_DIR = '/var/www/dns-rr-ha/shared/uploads';
 const APP_DB_CONNECT_TIMEOUT = 2;
 /** Read timeout, seconds: a host that accepts TCP but hangs must not hold a PHP worker for a minute. */
 const APP_DB_READ_TIMEOUT = 5;
+/**
+ * TCP pre-check of a remote database host, seconds. PDO's connect timeout is whole seconds, so a
+ * blackholed remote region would cost 2 s a request; this costs at most 0.3 s.
+ */
+const APP_DB_REMOTE_PRECHECK = 0.3;
+/** Error codes of a Galera node: not in the primary component (1047), certification conflict (1213). */
+const APP_DB_NOT_PRIMARY = 1047;
+const APP_DB_CONFLICT = 1213;
 /** Tries of a session read-modify-write that hit a dying memcached node (app_count_hit), and the pause step, µs. */
 const APP_SESSION_ATTEMPTS = 3;
 const APP_SESSION_RETRY_PAUSE_US = 50_000;
@@ -59,7 +67,8 @@ function app_parse_env(string $text): array
  * the page still renders (and /healthz never reads it).
  *
  * @return array{region: string, db_hosts: list<array{0: string, 1: int}>, db_name: string,
- *               db_user: string, db_password: string, db_ssl_ca: string, uploads_dir: string, error: ?string}
+ *               db_user: string, db_password: string, db_ssl_ca: string, db_cluster_size: int,
+ *               uploads_dir: string, error: ?string}
  */
 function app_config(): array
 {
@@ -88,6 +97,7 @@ function app_config(): array
         'db_user' => $env['DB_USER'] ?? '',
         'db_password' => $env['DB_PASSWORD'] ?? '',
         'db_ssl_ca' => $env['DB_SSL_CA'] ?? '',
+        'db_cluster_size' => (int) ($env['DB_CLUSTER_SIZE'] ?? '0'),
         'uploads_dir' => rtrim($env['UPLOADS_DIR'] ?? APP_DEFAULT_UPLOADS_DIR, '/'),
         'error' => $text === false ? "cannot read $path" : null,
     ];
@@ -214,7 +224,53 @@ function app_db_options(string $sslCa): array
 }
 
 /**
- * Connects to the first reachable database of DB_HOSTS (local region first).
+ * The Galera state of the node behind $pdo: null when it serves (Synced, in the primary component,
+ * ready), else why not. A server without wsrep (a plain MariaDB, as in some tests) serves.
+ *
+ * @return array{0: ?string, 1: array<string, string>} the reason (or null) and the status values
+ */
+function app_db_node_state(PDO $pdo): array
+{
+    $rows = $pdo->query("SHOW GLOBAL STATUS WHERE Variable_name IN
+        ('wsrep_cluster_status', 'wsrep_local_state', 'wsrep_local_state_comment', 'wsrep_ready', 'wsrep_cluster_size')")->fetchAll();
+    $status = [];
+    foreach ($rows as $row) {
+        $status[(string) $row['Variable_name']] = (string) $row['Value'];
+    }
+    if (($status['wsrep_cluster_status'] ?? '') !== 'Primary') {
+        // Only then the second question (the healthy path costs one round trip): is wsrep on at all?
+        $on = $pdo->query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'")->fetch();
+        if (!is_array($on) || $on['Value'] !== 'ON') {
+            return [null, $status];
+        }
+    }
+    if (($status['wsrep_cluster_status'] ?? '') !== 'Primary') {
+        return ['non-primary (wsrep_cluster_status=' . ($status['wsrep_cluster_status'] ?? '?') . '): this side of a partition has no quorum', $status];
+    }
+    if (($status['wsrep_local_state'] ?? '') !== '4' || ($status['wsrep_ready'] ?? '') !== 'ON') {
+        return ['not synced (' . ($status['wsrep_local_state_comment'] ?? '?') . ', ready=' . ($status['wsrep_ready'] ?? '?') . ')', $status];
+    }
+    return [null, $status];
+}
+
+/** Opens a connection to one database host (TLS and verification when DB_SSL_CA is set). */
+function app_db_connect(string $host, int $port): PDO
+{
+    $cfg = app_config();
+    ini_set('mysqlnd.net_read_timeout', (string) APP_DB_READ_TIMEOUT);
+    return new PDO(
+        "mysql:host={$host};port={$port};dbname={$cfg['db_name']};charset=utf8mb4",
+        $cfg['db_user'],
+        $cfg['db_password'],
+        app_db_options($cfg['db_ssl_ca'])
+    );
+}
+
+/**
+ * Connects to the first database of DB_HOSTS (local region first) that serves: reachable, and
+ * Synced in the cluster's primary component. A node that answers but does not serve (cut off
+ * without quorum, joining, donor) is skipped at once; a remote host that does not accept TCP
+ * within APP_DB_REMOTE_PRECHECK is skipped too, so a request never waits seconds per dead host.
  *
  * @return array{0: PDO, 1: string} the connection and "host:port" it went to
  */
@@ -228,17 +284,23 @@ function app_db(): array
     if ($cfg['db_hosts'] === []) {
         throw new RuntimeException('DB_HOSTS is empty' . ($cfg['error'] !== null ? " ({$cfg['error']})" : ''));
     }
-    ini_set('mysqlnd.net_read_timeout', (string) APP_DB_READ_TIMEOUT);
-    $options = app_db_options($cfg['db_ssl_ca']);
     $errors = [];
-    foreach ($cfg['db_hosts'] as [$host, $port]) {
+    foreach ($cfg['db_hosts'] as $i => [$host, $port]) {
+        if ($i > 0) {
+            $probe = @fsockopen($host, $port, $errno, $errstr, APP_DB_REMOTE_PRECHECK);
+            if ($probe === false) {
+                $errors[] = "{$host}:{$port}: unreachable within " . (int) (APP_DB_REMOTE_PRECHECK * 1000) . ' ms';
+                continue;
+            }
+            fclose($probe);
+        }
         try {
-            $pdo = new PDO(
-                "mysql:host={$host};port={$port};dbname={$cfg['db_name']};charset=utf8mb4",
-                $cfg['db_user'],
-                $cfg['db_password'],
-                $options
-            );
+            $pdo = app_db_connect($host, $port);
+            [$reason] = app_db_node_state($pdo);
+            if ($reason !== null) {
+                $errors[] = "{$host}:{$port}: {$reason}";
+                continue;
+            }
             return $conn = [$pdo, "{$host}:{$port}"];
         } catch (PDOException $e) {
             $errors[] = "{$host}:{$port}: " . $e->getMessage();
@@ -247,7 +309,50 @@ function app_db(): array
     throw new RuntimeException('no database reachable: ' . implode('; ', $errors));
 }
 
-/** Creates the demo tables. Idempotent, so both masters may race on it. */
+/**
+ * Runs $fn in a transaction and commits. A certification conflict (1213: another region committed
+ * a change to the same row first) rolls back and runs $fn once more on the new state; a second
+ * conflict reaches the caller. $fn must do all its reads and writes through $pdo.
+ *
+ * @template T
+ * @param callable(): T $fn
+ * @return T
+ */
+function app_write(PDO $pdo, callable $fn): mixed
+{
+    for ($attempt = 1; ; $attempt++) {
+        try {
+            $pdo->beginTransaction();
+            $result = $fn();
+            // When another region's write-set aborted ours (a brute-force abort), the server has
+            // rolled it back already and says so in its status flags; commit() then refuses
+            // instead of sending a COMMIT the server would answer OK outside any transaction.
+            $pdo->commit();
+            return $result;
+        } catch (PDOException $e) {
+            if ($pdo->inTransaction()) {
+                try {
+                    $pdo->rollBack();
+                } catch (PDOException) {
+                    // The connection itself failed: the original error says more.
+                }
+            }
+            $aborted = !$pdo->inTransaction() && str_contains($e->getMessage(), 'no active transaction');
+            if ($aborted) {
+                $e = new PDOException('our transaction was aborted by a conflicting one from another node', 0, $e);
+                $e->errorInfo = ['40001', APP_DB_CONFLICT, 'aborted by a conflicting write-set'];
+            }
+            if ($attempt >= 2 || (int) ($e->errorInfo[1] ?? 0) !== APP_DB_CONFLICT) {
+                throw $e;
+            }
+        }
+    }
+}
+
+/**
+ * Creates the demo tables. Idempotent, so several servers may race on it: CREATE TABLE IF NOT
+ * EXISTS is DDL, which the cluster applies in one total order (TOI), and a second one is a no-op.
+ */
 function app_ensure_schema(PDO $pdo): void
 {
     $pdo->exec('CREATE TABLE IF NOT EXISTS visits (
@@ -265,6 +370,22 @@ function app_ensure_schema(PDO $pdo): void
         region VARCHAR(64),
         created_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6),
         KEY k_created (k, created_at)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+    $pdo->exec('CREATE TABLE IF NOT EXISTS counters (
+        name VARCHAR(191) PRIMARY KEY,
+        n BIGINT NOT NULL
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+    $pdo->exec('CREATE TABLE IF NOT EXISTS claims (
+        id BIGINT AUTO_INCREMENT PRIMARY KEY,
+        value VARCHAR(191) NOT NULL UNIQUE,
+        host VARCHAR(255),
+        region VARCHAR(64),
+        created_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+    $pdo->exec('CREATE TABLE IF NOT EXISTS cells (
+        name VARCHAR(191) PRIMARY KEY,
+        value TEXT,
+        version BIGINT NOT NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
 }
 
@@ -292,15 +413,15 @@ function app_with_schema(PDO $pdo, callable $fn): mixed
 /** Inserts a visit row and returns its id. */
 function app_record_visit(PDO $pdo, ?int $sessionHits): int
 {
-    return app_with_schema($pdo, static function () use ($pdo, $sessionHits): int {
+    return app_with_schema($pdo, static fn (): int => app_write($pdo, static function () use ($pdo, $sessionHits): int {
         $st = $pdo->prepare('INSERT INTO visits (host, region, session_hits) VALUES (?, ?, ?)');
         $st->execute([gethostname(), app_config()['region'], $sessionHits]);
         return (int) $pdo->lastInsertId();
-    });
+    }));
 }
 
 /**
- * Latest visits. Ordered by time, not id: with master-master auto-increment
+ * Latest visits. Ordered by time, not id: with per-region auto-increment
  * offsets, ids from different regions do not follow insertion order.
  *
  * @return list<array<string, mixed>>
@@ -338,11 +459,11 @@ function app_kv_write(PDO $pdo, string $key, string $value): array
     if (strlen($value) > 65535 || preg_match('//u', $value) !== 1) {
         return ['error' => 'value must be UTF-8, at most 65535 bytes'];
     }
-    $id = app_with_schema($pdo, static function () use ($pdo, $key, $value): int {
+    $id = app_with_schema($pdo, static fn (): int => app_write($pdo, static function () use ($pdo, $key, $value): int {
         $st = $pdo->prepare('INSERT INTO kv (k, v, host, region) VALUES (?, ?, ?, ?)');
         $st->execute([$key, $value, gethostname(), app_config()['region']]);
         return (int) $pdo->lastInsertId();
-    });
+    }));
     return ['key' => $key, 'value' => $value, 'id' => $id];
 }
 

@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { demoAppFiles } from "../demoApp";
+import { appHealthFiles, demoAppFiles } from "../demoApp";
 import { renderNginxSite, NginxSiteSettings } from "../nginxSite";
 import { renderPhpFpmPool } from "../phpFpmPool";
 import { assertRunOk, freePort, makeTempDir, portOpen, Proc, removeTempDir, run, startProcess, waitFor } from "./processes";
@@ -75,6 +75,9 @@ export async function startAppStack(opts: AppStackOptions = {}): Promise<AppStac
   for (const d of [docroot, uploadsDir, iniDir, path.join(dir, "tmp")]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   fs.chmodSync(path.join(dir, "releases"), 0o755);
   for (const f of demoAppFiles()) fs.writeFileSync(path.join(docroot, f.path), f.content, { mode: 0o644 });
+  const healthDir = path.join(dir, "health");
+  fs.mkdirSync(healthDir, { mode: 0o755 });
+  for (const f of appHealthFiles()) fs.writeFileSync(path.join(healthDir, f.path), f.content, { mode: 0o644 });
   fs.symlinkSync(docroot, path.join(dir, "current"));
   run("chown", ["www-data:www-data", uploadsDir]);
   fs.writeFileSync(appEnvPath, opts.appEnv ?? `REGION='test-region'\nUPLOADS_DIR='${uploadsDir}'\n`, { mode: 0o644 });
@@ -96,6 +99,7 @@ export async function startAppStack(opts: AppStackOptions = {}): Promise<AppStac
       uploadsDir,
       trustedProxyCidrs: ["127.0.0.1/32"],
       clientMaxBodySizeMb: 8,
+      healthDir,
       ...opts.site,
     }),
   );

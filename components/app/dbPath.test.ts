@@ -1,0 +1,195 @@
+/**
+ * The demo app's database path against a real Galera cluster (two nodes and garbd on 127.0.0.1),
+ * through real nginx + php-fpm: two "regions", each an app stack whose DB_HOSTS lists its own node
+ * first, race conflicting writes (counters, UNIQUE claims, compare-and-set) and every answer is
+ * checked against the data; a node cut off from the cluster is skipped at once, a blackholed
+ * remote costs at most the 0.3 s pre-check, /db-health says why a region's node does not serve,
+ * and app_write retries a certification conflict exactly once.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { renderAppEnv } from "./appEnv";
+import { DEMO_APP_DIR } from "./demoApp";
+import { startAppStack, type AppStack } from "./testing/appStack";
+import { getJson } from "./testing/http";
+import { freePort } from "./testing/processes";
+import { renderUsersSql } from "../db/usersSql";
+import { cidrToMariaDbHost } from "../db/mariaDbHost";
+import { describeCluster, startLocalCluster, waitUntil, type LocalCluster, type LocalMariadb } from "../db/testing/localMariadb";
+
+const APP_PASSWORD = "app-pw'\"$";
+
+/** Runs the tasks, `width` at a time (the test nginx takes 64 connections, php-fpm a few workers). */
+async function parallel<T>(tasks: (() => Promise<T>)[], width = 8): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  }));
+  return results;
+}
+
+interface OpAnswer {
+  ok: boolean;
+  error?: string;
+  n?: number;
+  version?: number;
+  value?: string | null;
+  db: string | null;
+  region: string;
+  problems?: string[];
+}
+
+describe("the app's DB path on a Galera cluster (two regions' app stacks, real servers)", () => {
+  let cluster: LocalCluster;
+  let a: LocalMariadb;
+  let b: LocalMariadb;
+  let appA: AppStack;
+  let appB: AppStack;
+  const env = (region: string, hosts: { host: string; port: number }[], clusterSize = 3) =>
+    renderAppEnv({ region, dbHosts: hosts, dbName: "app", dbUser: "app", dbPassword: APP_PASSWORD, dbClusterSize: clusterSize });
+  const op = (app: AppStack, query: string) => getJson<OpAnswer>(`${app.baseUrl}/db-op.json?${query}`);
+
+  before(async () => {
+    cluster = await startLocalCluster({ nodes: 2, arbitrator: true, tls: false });
+    [a, b] = cluster.nodes as [LocalMariadb, LocalMariadb];
+    a.sql(renderUsersSql({ appUser: "app", appPassword: APP_PASSWORD, appDatabase: "app", appHostPattern: cidrToMariaDbHost("127.0.0.0/8") }));
+    const hostA = { host: "127.0.0.1", port: a.port };
+    const hostB = { host: "127.0.0.1", port: b.port };
+    appA = await startAppStack({ appEnv: env("nyc3", [hostA, hostB]) });
+    appB = await startAppStack({ appEnv: env("ams3", [hostB, hostA]) });
+  });
+  after(async () => {
+    await appA?.stop();
+    await appB?.stop();
+    await cluster?.stop();
+  });
+
+  test("each region writes through its own node; /db-health is 200 with the whole cluster", async () => {
+    const [ra, rb] = await Promise.all([op(appA, "op=incr&name=warmup"), op(appB, "op=incr&name=warmup")]);
+    assert.equal(ra.json.db, `127.0.0.1:${a.port}`, JSON.stringify(ra.json));
+    assert.equal(rb.json.db, `127.0.0.1:${b.port}`, JSON.stringify(rb.json));
+    for (const app of [appA, appB]) {
+      const h = await getJson<OpAnswer>(`${app.baseUrl}/db-health`);
+      assert.equal(h.status, 200, JSON.stringify(h.json));
+      assert.equal(h.json.ok, true);
+    }
+  });
+
+  test("counters raced from both regions end exactly at the number of acknowledged increments, on both nodes", async () => {
+    const answers = await parallel(Array.from({ length: 60 }, (_, i) => () => op(i % 2 ? appB : appA, "op=incr&name=hot")));
+    const acked = answers.filter((r) => r.status === 200 && r.json.ok).length;
+    for (const r of answers) assert.ok(r.status === 200 || (r.status === 503 && r.json.error === "conflict"), JSON.stringify(r.json));
+    assert.ok(acked > 0);
+    const final = (db: LocalMariadb) => Number(db.sql("SELECT n FROM app.counters WHERE name = 'hot';"));
+    await waitUntil("both nodes equal", () => final(a) === final(b), 10_000);
+    assert.equal(final(a), acked, `${acked} acknowledged of ${answers.length}; the others: ${answers.filter((r) => !r.json.ok).map((r) => JSON.stringify(r.json)).join(" | ")}`);
+    // Each acknowledged answer saw its own increment: no value is reported twice.
+    const seen = answers.filter((r) => r.json.ok).map((r) => r.json.n);
+    assert.equal(new Set(seen).size, seen.length, `values reported: ${seen.join(",")}`);
+  });
+
+  test("the same UNIQUE values claimed from both regions: each exists once, the loser got 409, no acknowledged claim is missing", async () => {
+    const values = Array.from({ length: 15 }, (_, i) => `seat-${i}`);
+    const answers = await parallel(values.flatMap((v) => [appA, appB].map((app) => async () => ({ v, r: await op(app, `op=claim&value=${v}`) }))));
+    for (const v of values) {
+      const mine = answers.filter((x) => x.v === v);
+      assert.equal(mine.filter((x) => x.r.status === 200).length, 1, `${v}: ${mine.map((x) => `${x.r.status} ${JSON.stringify(x.r.json)}`).join(" | ")}`);
+      assert.ok(mine.every((x) => x.r.status === 200 || x.r.status === 409 || (x.r.status === 503 && x.r.json.error === "conflict")));
+    }
+    await waitUntil("both nodes have every claim", () => [a, b].every((n) => n.sql("SELECT COUNT(*) FROM app.claims WHERE value LIKE 'seat-%';").trim() === String(values.length)), 10_000);
+  });
+
+  test("compare-and-set raced from both regions: never two winners for one version; the cell holds the last winner's value", async () => {
+    const first = await op(appA, "op=cas&name=cell&expect=0&value=init");
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    for (let round = 1; round <= 8; round++) {
+      const tries = await Promise.all([appA, appB].map((app, i) => op(app, `op=cas&name=cell&expect=${round}&value=r${round}-${i}`)));
+      const winners = tries.filter((t) => t.status === 200);
+      assert.ok(winners.length <= 1, `round ${round}: ${tries.map((t) => JSON.stringify(t.json)).join(" | ")}`);
+      if (winners.length === 0) {
+        // Both lost certification to each other: the version did not move; try once alone.
+        const again = await op(appA, `op=cas&name=cell&expect=${round}&value=r${round}-0`);
+        assert.equal(again.status, 200, JSON.stringify(again.json));
+      }
+      const got = await op(appB, "op=get&name=cell");
+      assert.equal(got.json.version, round + 1);
+      assert.match(String(got.json.value), new RegExp(`^r${round}-`));
+    }
+    const stale = await op(appB, "op=cas&name=cell&expect=1&value=stale");
+    assert.equal(stale.status, 409);
+    assert.equal(stale.json.error, "version mismatch");
+  });
+
+  test("a node cut off from the cluster is skipped at once; its region's /db-health says why; a blackholed remote costs at most the pre-check", async () => {
+    b.sql("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1';");
+    const blackhole = await freePort();
+    let table = false;
+    try {
+      await waitUntil("b non-Primary", () => b.wsrep().wsrep_cluster_status === "non-Primary", 20_000, () => describeCluster([a, b]));
+      await waitUntil("a goes on with the arbitrator", () => a.synced(), 20_000, () => describeCluster([a, b]));
+      // Region B's app skips its own (non-primary) node and writes through A.
+      const viaA = await op(appB, "op=incr&name=during-cut");
+      assert.equal(viaA.status, 200, JSON.stringify(viaA.json));
+      assert.equal(viaA.json.db, `127.0.0.1:${a.port}`);
+      const health = await getJson<OpAnswer>(`${appB.baseUrl}/db-health`);
+      assert.equal(health.status, 503);
+      assert.match((health.json.problems ?? []).join(" "), /non-primary/);
+      const healthA = await getJson<OpAnswer>(`${appA.baseUrl}/db-health`);
+      assert.equal(healthA.status, 503, "the cluster lacks a member");
+      assert.match((healthA.json.problems ?? []).join(" "), /the cluster has 2 of 3 members/);
+
+      // Now the remote is blackholed (SYNs to its port dropped): the request fails fast with every reason.
+      const nft = (script: string) => spawnSync("nft", ["-f", "-"], { input: script, encoding: "utf8" });
+      const r = nft(`table inet dnsrrha_dbpath_test {\n chain out { type filter hook output priority 0; tcp dport ${blackhole} drop; }\n}\n`);
+      assert.equal(r.status, 0, r.stderr);
+      table = true;
+      writeFileSync(appB.appEnvPath, env("ams3", [{ host: "127.0.0.1", port: b.port }, { host: "127.0.0.1", port: blackhole }]));
+      const started = Date.now();
+      const failed = await op(appB, "op=incr&name=during-cut");
+      const ms = Date.now() - started;
+      assert.equal(failed.status, 503);
+      assert.match(String(failed.json.error), new RegExp(`127\\.0\\.0\\.1:${b.port}: non-primary .*127\\.0\\.0\\.1:${blackhole}: unreachable within 300 ms`));
+      assert.ok(ms < 900, `failed in ${ms} ms`);
+    } finally {
+      if (table) spawnSync("nft", ["delete", "table", "inet", "dnsrrha_dbpath_test"]);
+      writeFileSync(appB.appEnvPath, env("ams3", [{ host: "127.0.0.1", port: b.port }, { host: "127.0.0.1", port: a.port }]));
+      b.sql("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0';");
+    }
+    await waitUntil("b rejoins", () => b.synced() && b.wsrep().wsrep_cluster_size === "3", 30_000, () => describeCluster([a, b]));
+    const back = await op(appB, "op=incr&name=during-cut");
+    assert.equal(back.json.db, `127.0.0.1:${b.port}`, "back on its own node");
+    assert.equal(Number(b.sql("SELECT n FROM app.counters WHERE name = 'during-cut';")), 2);
+  });
+
+  test("app_write retries a certification conflict once (the first attempt rolled back), and a second one reaches the caller", () => {
+    const envPath = path.join(appA.dir, "php-cli.env");
+    writeFileSync(envPath, env("nyc3", [{ host: "127.0.0.1", port: a.port }]));
+    const php = (conflicts: number) => `require '${DEMO_APP_DIR}/lib.php';
+      [$pdo] = app_db();
+      $pdo->exec('CREATE TABLE IF NOT EXISTS retry_probe (id INT PRIMARY KEY AUTO_INCREMENT, tag VARCHAR(16))');
+      $tag = 'c${conflicts}';
+      $calls = 0;
+      try {
+        app_write($pdo, function () use ($pdo, $tag, &$calls) {
+          $calls++;
+          $pdo->prepare('INSERT INTO retry_probe (tag) VALUES (?)')->execute([$tag]);
+          if ($calls <= ${conflicts}) { $e = new PDOException('Deadlock found when trying to get lock; try restarting transaction'); $e->errorInfo = ['40001', 1213, 'Deadlock']; throw $e; }
+        });
+        echo "ok calls=$calls";
+      } catch (PDOException $e) { echo "error ", $e->errorInfo[1], " calls=$calls"; }`;
+    const runPhp = (conflicts: number) => spawnSync("php", ["-r", php(conflicts)], { encoding: "utf8", env: { ...process.env, DNS_RR_HA_APP_ENV: envPath } });
+    const once = runPhp(1);
+    assert.equal(once.stdout, "ok calls=2", once.stderr);
+    const twice = runPhp(2);
+    assert.equal(twice.stdout, "error 1213 calls=2", twice.stderr);
+    // The failed attempts left nothing: one row for the retried write, none for the twice-failed one.
+    assert.equal(a.sql("SELECT tag, COUNT(*) FROM app.retry_probe GROUP BY tag ORDER BY tag;").trim(), "c1\t1");
+  });
+});
