@@ -4,18 +4,23 @@
  * first, race conflicting writes (counters, UNIQUE claims, compare-and-set) and every answer is
  * checked against the data; a node cut off from the cluster is skipped at once, a blackholed
  * remote costs at most the 0.3 s pre-check, /db-health says why a region's node does not serve,
- * and app_write retries a certification conflict exactly once.
+ * and app_write retries a certification conflict exactly once. Then the same path on a plain MariaDB
+ * (wsrep off: healthy by definition): a real InnoDB deadlock (1213) retried once and counted once,
+ * the endpoint's semantics one request at a time, and /db-health for the local node only, with
+ * an app of one's own too.
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { renderAppEnv } from "./appEnv";
 import { DEMO_APP_DIR } from "./demoApp";
 import { startAppStack, type AppStack } from "./testing/appStack";
-import { getJson } from "./testing/http";
-import { freePort } from "./testing/processes";
+import { getJson, request } from "./testing/http";
+import { assertRunOk, freePort, waitFor } from "./testing/processes";
+import { openSqlSession, startMariaDb, type MariaDb } from "./testing/services";
 import { renderUsersSql } from "../db/usersSql";
 import { cidrToMariaDbHost } from "../db/mariaDbHost";
 import { describeCluster, startLocalCluster, waitUntil, type LocalCluster, type LocalMariadb } from "../db/testing/localMariadb";
@@ -43,7 +48,11 @@ interface OpAnswer {
   value?: string | null;
   db: string | null;
   region: string;
+  host?: string;
+  id?: number;
   problems?: string[];
+  galera?: boolean;
+  status?: Record<string, string>;
 }
 
 describe("the app's DB path on a Galera cluster (two regions' app stacks, real servers)", () => {
@@ -191,5 +200,129 @@ describe("the app's DB path on a Galera cluster (two regions' app stacks, real s
     assert.equal(twice.stdout, "error 1213 calls=2", twice.stderr);
     // The failed attempts left nothing: one row for the retried write, none for the twice-failed one.
     assert.equal(a.sql("SELECT tag, COUNT(*) FROM app.retry_probe GROUP BY tag ORDER BY tag;").trim(), "c1\t1");
+  });
+});
+
+describe("the app's DB path on a plain MariaDB (wsrep off), through nginx + php-fpm", () => {
+  let db: MariaDb;
+  let app: AppStack;
+  const self = () => ({ host: "127.0.0.1", port: db.port });
+  const env = (hosts: { host: string; port: number }[], clusterSize?: number) =>
+    renderAppEnv({ region: "fra1", dbHosts: hosts, dbName: db.database, dbUser: db.user, dbPassword: db.password, ...(clusterSize !== undefined ? { dbClusterSize: clusterSize } : {}) });
+  const op = (query: string, method = "GET") =>
+    method === "GET"
+      ? getJson<OpAnswer>(`${app.baseUrl}/db-op.json?${query}`)
+      : getJson<OpAnswer>(`${app.baseUrl}/db-op.json`, { method, body: query, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+  const counter = (name: string) => Number(db.sql(`SELECT n FROM app.counters WHERE name = '${name}';`).stdout.trim());
+  const status = (name: string) => Number(db.sql(`SHOW GLOBAL STATUS LIKE '${name}';`).stdout.trim().split("\t")[1]);
+  // Live, unlike information_schema.INNODB_TRX (a cache not refreshed while read more often than every 100 ms).
+  const lockWaits = () => status("Innodb_row_lock_current_waits");
+
+  before(async () => {
+    db = await startMariaDb();
+    app = await startAppStack();
+    writeFileSync(app.appEnvPath, env([self()], 3));
+  });
+  after(async () => {
+    await app?.stop();
+    await db?.stop();
+  });
+
+  test("a deadlock (1213) on the first attempt is rolled back and retried once: the counter moves exactly once", async () => {
+    assert.equal((await op("op=incr&name=dl")).json.n, 1, "schema created, row exists");
+    assertRunOk(db.sql("CREATE TABLE app.ballast (id INT PRIMARY KEY, x INT); INSERT INTO app.ballast SELECT seq, 0 FROM app.seq_1_to_50;"), "ballast");
+    const deadlocks = status("Innodb_deadlocks");
+    // The test's transaction: heavy (50 rows changed), so InnoDB picks the app's as the victim.
+    const t = openSqlSession(db);
+    try {
+      await t.query("BEGIN; UPDATE app.ballast SET x = x + 1; SELECT n FROM app.counters WHERE name = 'dl' LOCK IN SHARE MODE;");
+      const pending = op("op=incr&name=dl");
+      // The app's upsert waits for an exclusive lock behind our shared one ...
+      await waitFor("the app's upsert waits for our lock", () => lockWaits() === 1, 10_000);
+      // ... and our own upgrade to exclusive closes the cycle: a deadlock, the app's attempt rolled back.
+      await t.query("UPDATE app.counters SET n = n + 100 WHERE name = 'dl';");
+      assert.equal(status("Innodb_deadlocks"), deadlocks + 1, "one real deadlock");
+      // The retry now waits behind our exclusive lock; our rollback lets it through.
+      await waitFor("the app's retry waits for our lock", () => lockWaits() === 1, 10_000);
+      await t.query("ROLLBACK;");
+      const r = await pending;
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.deepEqual([r.json.ok, r.json.n], [true, 2]);
+      assert.equal(counter("dl"), 2, "the rolled-back first attempt left nothing; the retry counted once");
+      assert.equal(status("Innodb_deadlocks"), deadlocks + 1);
+    } finally {
+      assert.equal(await t.close(), "", "the test's session got no error: the app's transaction was the victim");
+    }
+  });
+
+  test("counters under concurrent requests are exact: every answer a distinct value, the last one the total", async () => {
+    const answers = await parallel(Array.from({ length: 40 }, () => () => op("op=incr&name=busy")));
+    for (const r of answers) assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(answers.map((r) => r.json.n).sort((x, y) => x! - y!), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.equal(counter("busy"), 40);
+  });
+
+  test("claims: of two concurrent claims of one value exactly one is 200 and one 409 duplicate; POST works as GET", async () => {
+    for (const v of ["v-1", "v-2", "v-3"]) {
+      const both = await Promise.all([op(`op=claim&value=${v}`), op(`op=claim&value=${v}`, "POST")]);
+      assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => JSON.stringify(r.json)).join(" | "));
+      assert.deepEqual(both.find((r) => r.status === 409)!.json.error, "duplicate");
+      assert.equal(typeof both.find((r) => r.status === 200)!.json.id, "number");
+    }
+    assert.equal(db.sql("SELECT COUNT(*) FROM app.claims WHERE value LIKE 'v-%';").stdout.trim(), "3");
+    assert.equal(db.sql("SELECT region FROM app.claims WHERE value = 'v-1';").stdout.trim(), "fra1");
+  });
+
+  test("compare-and-set: create only at version 0, update only at the current version, 409 names the current one", async () => {
+    const get = async () => (await op("op=get&name=c")).json;
+    assert.deepEqual(await get(), { ok: true, value: null, version: 0, region: "fra1", host: os.hostname(), db: `127.0.0.1:${db.port}` });
+    const stale = await op("op=cas&name=c&expect=1&value=x");
+    assert.deepEqual([stale.status, stale.json.error, stale.json.version], [409, "version mismatch", 0], "no cell: nothing to update");
+    assert.deepEqual([(await op("op=cas&name=c&expect=0&value=a")).json.version, (await get()).value], [1, "a"]);
+    const again = await op("op=cas&name=c&expect=0&value=overwrite");
+    assert.deepEqual([again.status, again.json.version, (await get()).value], [409, 1, "a"], "expect=0 never overwrites an existing cell");
+    assert.equal((await op("op=cas&name=c&expect=1&value=b")).json.version, 2);
+    const old = await op("op=cas&name=c&expect=1&value=lost");
+    assert.deepEqual([old.status, old.json.error, old.json.version], [409, "version mismatch", 2]);
+    assert.deepEqual([(await get()).value, (await get()).version], ["b", 2]);
+    // Two writers who both read version 2: exactly one wins.
+    const race = await Promise.all(["p", "q"].map((v) => op(`op=cas&name=c&expect=2&value=${v}`)));
+    assert.deepEqual(race.map((r) => r.status).sort(), [200, 409]);
+    assert.equal((await get()).value, ["p", "q"][race.findIndex((r) => r.status === 200)]);
+    assert.equal((await op("op=nope")).status, 400);
+    assert.equal((await op("op=cas&name=c&expect=x&value=v")).status, 400);
+  });
+
+  test("/db-health: 200 on a plain server (DB_CLUSTER_SIZE set, no cluster to count); 503 naming the local host when it is down, whatever the others", async () => {
+    const ok = await getJson<OpAnswer>(`${app.baseUrl}/db-health`);
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.deepEqual([ok.json.ok, ok.json.galera, ok.json.db, ok.json.region], [true, false, `127.0.0.1:${db.port}`, "fra1"]);
+    const down = await freePort();
+    writeFileSync(app.appEnvPath, env([{ host: "127.0.0.1", port: down }, self()], 3));
+    try {
+      // The app itself goes on through the second host ...
+      const viaSecond = await op("op=incr&name=h");
+      assert.equal(viaSecond.json.db, `127.0.0.1:${db.port}`, JSON.stringify(viaSecond.json));
+      // ... but this region's node is down, and that is what the region's uptime check must see.
+      const h = await getJson<OpAnswer>(`${app.baseUrl}/db-health`);
+      assert.equal(h.status, 503, JSON.stringify(h.json));
+      assert.equal(h.json.ok, false);
+      assert.match((h.json.problems ?? []).join(" "), new RegExp(`^127\\.0\\.0\\.1:${down}: .*refused`));
+    } finally {
+      writeFileSync(app.appEnvPath, env([self()], 3));
+    }
+  });
+
+  test("an app of one's own (no lib.php, no db-op.php) still gets /db-health from the library's dir", async () => {
+    const own = await startAppStack({ appEnv: readFileSync(app.appEnvPath, "utf8"), appFiles: [{ path: "index.php", content: "<?php echo 'mine';\n" }] });
+    try {
+      assert.equal((await request(`${own.baseUrl}/`)).body, "mine");
+      assert.equal((await request(`${own.baseUrl}/db-op.json`)).status, 404, "the demo's endpoints are not there");
+      const h = await getJson<OpAnswer>(`${own.baseUrl}/db-health`);
+      assert.equal(h.status, 200, `${JSON.stringify(h.json)}\n${own.logs()}`);
+      assert.equal(h.json.db, `127.0.0.1:${db.port}`);
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -51,6 +51,26 @@ describe("demo app files", () => {
     assert.throws(() => renderAppEnv({ ...ok, dbHosts: ["10.0.0.2;port=1"] }), /dbHosts/);
     assert.throws(() => renderAppEnv({ ...ok, region: "NYC 3" }), /region/);
     assert.throws(() => renderAppEnv({ ...ok, dbSslCa: "ca.pem" }), /dbSslCa/);
+    for (const bad of [0, 2.5, 257, Number.NaN]) assert.throws(() => renderAppEnv({ ...ok, dbClusterSize: bad }), /dbClusterSize/, String(bad));
+  });
+
+  test("dbClusterSize renders DB_CLUSTER_SIZE, which the app reads as a number; unset, the app reads 0 (no size check)", () => {
+    const ok: AppEnvSettings = { region: "nyc3", dbHosts: ["10.0.0.2"], dbName: "app", dbUser: "app", dbPassword: "x" };
+    assert.doesNotMatch(renderAppEnv(ok), /DB_CLUSTER_SIZE/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dns-rr-ha-env-"));
+    try {
+      const read = (text: string) => {
+        fs.writeFileSync(path.join(dir, "app.env"), text);
+        const r = run("php", ["-r", `require '${DEMO_APP_DIR}/lib.php'; echo json_encode(app_config()['db_cluster_size']);`], { env: { ...process.env, DNS_RR_HA_APP_ENV: path.join(dir, "app.env") } });
+        assertRunOk(r, "php app_config");
+        return JSON.parse(r.stdout) as number;
+      };
+      assert.match(renderAppEnv({ ...ok, dbClusterSize: 3 }), /^DB_CLUSTER_SIZE='3'$/m);
+      assert.equal(read(renderAppEnv({ ...ok, dbClusterSize: 3 })), 3);
+      assert.equal(read(renderAppEnv(ok)), 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("with a DB CA the env names it and the app's PDO options verify the server; without, no TLS options", () => {

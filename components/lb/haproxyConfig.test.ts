@@ -6,6 +6,8 @@ import type * as http from "node:http";
 import * as path from "node:path";
 import {
   appServersForRegion,
+  DB_HEALTH_URI,
+  LB_HEALTH_URI,
   renderHaproxyConfig,
   validateHaproxySettings,
   type HaproxyServer,
@@ -124,6 +126,24 @@ describe("renderHaproxyConfig semantics", () => {
     assert.ok(fe.includes("monitor-uri /lb-health"));
     assert.ok(fe.includes("monitor fail if { nbsrv(app) lt 1 }"));
     assert.ok(fe.includes("option forwardfor"));
+  });
+});
+
+describe("with TLS, the health URIs stay plain HTTP", () => {
+  const tls = { certificatePath: "/etc/haproxy/tls/site.pem" };
+
+  test("/db-health is exempt from the https redirect exactly like /lb-health, and is not answered by HAProxy", () => {
+    assert.equal(DB_HEALTH_URI, "/db-health");
+    const fe = section(renderHaproxyConfig({ ...base, tls }), "frontend public");
+    const redirects = fe.filter((l) => l.startsWith("http-request redirect"));
+    assert.deepEqual(redirects, [`http-request redirect scheme https code 301 unless { ssl_fc } || { path ${LB_HEALTH_URI} } || { path ${DB_HEALTH_URI} }`]);
+    // HAProxy answers /lb-health itself; /db-health goes to the app backend like any page.
+    assert.deepEqual(fe.filter((l) => /^(monitor-uri|use_backend|http-request (return|deny))\b/.test(l)), [`monitor-uri ${LB_HEALTH_URI}`]);
+    assert.ok(fe.includes("default_backend app"));
+  });
+
+  test("without TLS nothing is redirected at all", () => {
+    assert.doesNotMatch(renderHaproxyConfig(base), /redirect/);
   });
 });
 

@@ -140,6 +140,13 @@ export const HAPROXY_BACKEND = "app";
 /** URI answered by HAProxy itself: 200 while at least one app server is up, else 503. */
 export const LB_HEALTH_URI = "/lb-health";
 
+/**
+ * URI of the app servers' database health page ("/db-health", the app's nginx location, one
+ * constant for both): routed to the app backend like any page, but, like {@link LB_HEALTH_URI},
+ * never redirected to https, since the per-region uptime check probes it by the reserved IP.
+ */
+export const DB_HEALTH_URI = DB_HEALTH_PATH;
+
 /** URI of the read-only stats page on the private listener. */
 export const HAPROXY_STATS_URI = "/stats";
 
@@ -270,7 +277,7 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     `    monitor-uri ${LB_HEALTH_URI}`,
     `    ${nbsrvFail}`,
     // /db-health stays plain too: the per-region uptime check probes it by the reserved IP.
-    ...(s.tls ? haproxyTlsFrontendRuleLines(s.tls, [LB_HEALTH_URI, DB_HEALTH_PATH]) : []),
+    ...(s.tls ? haproxyTlsFrontendRuleLines(s.tls, [LB_HEALTH_URI, DB_HEALTH_URI]) : []),
     // This LB is the edge: client-supplied forwarding headers are lies.
     "    http-request del-header X-Forwarded-For",
     "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",

@@ -6,6 +6,8 @@ const APP_DEFAULT_ENV_PATH = '/etc/dns-rr-ha/app.env';
 const APP_DEFAULT_UPLOADS_DIR = '/var/www/dns-rr-ha/shared/uploads';
 /** Connect timeout per database host, seconds: a dead region must not stall the page for long. */
 const APP_DB_CONNECT_TIMEOUT = 2;
+/** Connect timeout of /db-health, seconds: an uptime check must get its answer well within its own deadline. */
+const APP_DB_HEALTH_CONNECT_TIMEOUT = 1;
 /** Read timeout, seconds: a host that accepts TCP but hangs must not hold a PHP worker for a minute. */
 const APP_DB_READ_TIMEOUT = 5;
 /**
@@ -13,8 +15,10 @@ const APP_DB_READ_TIMEOUT = 5;
  * blackholed remote region would cost 2 s a request; this costs at most 0.3 s.
  */
 const APP_DB_REMOTE_PRECHECK = 0.3;
-/** Error codes of a Galera node: not in the primary component (1047), certification conflict (1213). */
-const APP_DB_NOT_PRIMARY = 1047;
+/**
+ * Certification conflict: another node committed a change to the same row first (a Galera node
+ * outside the primary component answers 1047 instead, which app_db() avoids by asking first).
+ */
 const APP_DB_CONFLICT = 1213;
 /** Tries of a session read-modify-write that hit a dying memcached node (app_count_hit), and the pause step, µs. */
 const APP_SESSION_ATTEMPTS = 3;
@@ -208,11 +212,11 @@ function app_count_hit(): ?int
  *
  * @return array<int, mixed>
  */
-function app_db_options(string $sslCa): array
+function app_db_options(string $sslCa, int $connectTimeout = APP_DB_CONNECT_TIMEOUT): array
 {
     $options = [
         PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
-        PDO::ATTR_TIMEOUT => APP_DB_CONNECT_TIMEOUT,
+        PDO::ATTR_TIMEOUT => $connectTimeout,
         PDO::ATTR_EMULATE_PREPARES => false,
         PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
     ];
@@ -225,9 +229,13 @@ function app_db_options(string $sslCa): array
 
 /**
  * The Galera state of the node behind $pdo: null when it serves (Synced, in the primary component,
- * ready), else why not. A server without wsrep (a plain MariaDB, as in some tests) serves.
+ * ready), else why not. A server without wsrep (a plain MariaDB, as in some tests) serves: there is
+ * no cluster to be out of. Such a server does not lack the rows, though: Debian's mariadbd without
+ * a provider reports wsrep_cluster_status=Disconnected, wsrep_ready=OFF and wsrep_cluster_size=0,
+ * so "is wsrep on" is asked as well, and only when the status does not already say Primary.
  *
- * @return array{0: ?string, 1: array<string, string>} the reason (or null) and the status values
+ * @return array{0: ?string, 1: array<string, string>, 2: bool} the reason (or null), the status
+ *         values, and whether the server runs Galera (wsrep_on) at all
  */
 function app_db_node_state(PDO $pdo): array
 {
@@ -241,20 +249,18 @@ function app_db_node_state(PDO $pdo): array
         // Only then the second question (the healthy path costs one round trip): is wsrep on at all?
         $on = $pdo->query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'")->fetch();
         if (!is_array($on) || $on['Value'] !== 'ON') {
-            return [null, $status];
+            return [null, $status, false];
         }
-    }
-    if (($status['wsrep_cluster_status'] ?? '') !== 'Primary') {
-        return ['non-primary (wsrep_cluster_status=' . ($status['wsrep_cluster_status'] ?? '?') . '): this side of a partition has no quorum', $status];
+        return ['non-primary (wsrep_cluster_status=' . ($status['wsrep_cluster_status'] ?? '?') . '): this side of a partition has no quorum', $status, true];
     }
     if (($status['wsrep_local_state'] ?? '') !== '4' || ($status['wsrep_ready'] ?? '') !== 'ON') {
-        return ['not synced (' . ($status['wsrep_local_state_comment'] ?? '?') . ', ready=' . ($status['wsrep_ready'] ?? '?') . ')', $status];
+        return ['not synced (' . ($status['wsrep_local_state_comment'] ?? '?') . ', ready=' . ($status['wsrep_ready'] ?? '?') . ')', $status, true];
     }
-    return [null, $status];
+    return [null, $status, true];
 }
 
 /** Opens a connection to one database host (TLS and verification when DB_SSL_CA is set). */
-function app_db_connect(string $host, int $port): PDO
+function app_db_connect(string $host, int $port, int $connectTimeout = APP_DB_CONNECT_TIMEOUT): PDO
 {
     $cfg = app_config();
     ini_set('mysqlnd.net_read_timeout', (string) APP_DB_READ_TIMEOUT);
@@ -262,7 +268,7 @@ function app_db_connect(string $host, int $port): PDO
         "mysql:host={$host};port={$port};dbname={$cfg['db_name']};charset=utf8mb4",
         $cfg['db_user'],
         $cfg['db_password'],
-        app_db_options($cfg['db_ssl_ca'])
+        app_db_options($cfg['db_ssl_ca'], $connectTimeout)
     );
 }
 
@@ -329,13 +335,18 @@ function app_write(PDO $pdo, callable $fn): mixed
             // instead of sending a COMMIT the server would answer OK outside any transaction.
             $pdo->commit();
             return $result;
-        } catch (PDOException $e) {
+        } catch (Throwable $e) {
+            // Whatever failed, nothing of this attempt may stay open (or be committed by a later
+            // statement of the request): roll back before deciding.
             if ($pdo->inTransaction()) {
                 try {
                     $pdo->rollBack();
                 } catch (PDOException) {
                     // The connection itself failed: the original error says more.
                 }
+            }
+            if (!$e instanceof PDOException) {
+                throw $e;
             }
             $aborted = !$pdo->inTransaction() && str_contains($e->getMessage(), 'no active transaction');
             if ($aborted) {

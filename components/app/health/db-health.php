@@ -18,17 +18,20 @@ if ($host === null) {
 }
 $out['db'] = "{$host}:{$port}";
 try {
-    [$reason, $status] = app_db_node_state(app_db_connect($host, (int) $port));
+    // 1 s, not the app's 2: the uptime check's own deadline must see our 503, not its timeout.
+    [$reason, $status, $galera] = app_db_node_state(app_db_connect($host, (int) $port, APP_DB_HEALTH_CONNECT_TIMEOUT));
     $out['status'] = $status;
+    $out['galera'] = $galera;
     if ($reason !== null) {
         $out['problems'][] = $reason;
     }
+    // A plain MariaDB (wsrep off, tests) reports wsrep_cluster_size=0: there is no cluster to count.
     $size = (int) ($status['wsrep_cluster_size'] ?? '0');
-    if ($cfg['db_cluster_size'] > 0 && isset($status['wsrep_cluster_size']) && $size < $cfg['db_cluster_size']) {
+    if ($galera && $cfg['db_cluster_size'] > 0 && $size < $cfg['db_cluster_size']) {
         $out['problems'][] = "the cluster has {$size} of {$cfg['db_cluster_size']} members";
     }
 } catch (Throwable $e) {
-    $out['problems'][] = $e->getMessage();
+    $out['problems'][] = "{$host}:{$port}: " . $e->getMessage();
 }
 $out['ok'] = $out['problems'] === [];
 app_json($out, $out['ok'] ? 200 : 503);

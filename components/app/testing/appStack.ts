@@ -1,10 +1,11 @@
 /**
  * Test-only: runs the real nginx + php-fpm 8.2 with the rendered site and pool
- * serving the demo app from a temp dir on 127.0.0.1:<free port>.
+ * serving the demo app (or given files) from a temp dir on 127.0.0.1:<free port>,
+ * with the health pages every app gets in their own dir, as on a server.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { appHealthFiles, demoAppFiles } from "../demoApp";
+import { appHealthFiles, demoAppFiles, type AppFile } from "../demoApp";
 import { renderNginxSite, NginxSiteSettings } from "../nginxSite";
 import { renderPhpFpmPool } from "../phpFpmPool";
 import { assertRunOk, freePort, makeTempDir, portOpen, Proc, removeTempDir, run, startProcess, waitFor } from "./processes";
@@ -33,6 +34,8 @@ export interface AppStackOptions {
   extraIni?: string;
   /** Overrides for the rendered nginx site. */
   site?: Partial<NginxSiteSettings>;
+  /** The release's files (an app of your own, `source: <dir>`); default the demo app. */
+  appFiles?: AppFile[];
 }
 
 /** The wrapper main nginx.conf used by tests around the rendered site. */
@@ -74,7 +77,7 @@ export async function startAppStack(opts: AppStackOptions = {}): Promise<AppStac
   const iniDir = path.join(dir, "php-conf.d");
   for (const d of [docroot, uploadsDir, iniDir, path.join(dir, "tmp")]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   fs.chmodSync(path.join(dir, "releases"), 0o755);
-  for (const f of demoAppFiles()) fs.writeFileSync(path.join(docroot, f.path), f.content, { mode: 0o644 });
+  for (const f of opts.appFiles ?? demoAppFiles()) fs.writeFileSync(path.join(docroot, f.path), f.content, { mode: 0o644 });
   const healthDir = path.join(dir, "health");
   fs.mkdirSync(healthDir, { mode: 0o755 });
   for (const f of appHealthFiles()) fs.writeFileSync(path.join(healthDir, f.path), f.content, { mode: 0o644 });

@@ -1,4 +1,5 @@
 /** Test-only: throwaway memcached and MariaDB servers on 127.0.0.1, stopped by PID. */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
@@ -51,6 +52,8 @@ export interface MariaDb {
   user: string;
   password: string;
   database: string;
+  /** Unix socket of the server (root logs in over it). */
+  socket: string;
   /** Runs SQL as root over the unix socket; returns tab-separated output. */
   sql(query: string): RunResult;
   stop(): Promise<void>;
@@ -94,6 +97,7 @@ export async function startMariaDb(): Promise<MariaDb> {
     user: "app",
     password: "s3cr'et\"$;#pw",
     database: "app",
+    socket,
     sql,
     async stop() {
       await proc.stop(15_000);
@@ -110,4 +114,43 @@ export async function startMariaDb(): Promise<MariaDb> {
     throw e;
   }
   return db;
+}
+
+/** One client session held open across steps of a test (a transaction that keeps its locks). */
+export interface SqlSession {
+  /** Runs the statements in this session; resolves with their output once all of them have run. */
+  query(statements: string): Promise<string>;
+  /** Ends the session (an open transaction rolls back); resolves with everything it wrote to stderr (its errors). */
+  close(): Promise<string>;
+}
+
+/**
+ * Opens a root session on `db` through the `mariadb` client reading statements from a pipe:
+ * `--force` so an error does not end it, `--unbuffered` so each result arrives at once. A query is
+ * done when a marker selected after it comes back (a statement blocked on a lock keeps it pending).
+ */
+export function openSqlSession(db: Pick<MariaDb, "socket">): SqlSession {
+  const child = spawn("mariadb", ["--no-defaults", "-S", db.socket, "-u", "root", "-N", "-B", "--unbuffered", "--force"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  let seq = 0;
+  return {
+    async query(statements) {
+      const marker = `--session-done-${++seq}--\n`;
+      const from = out.length;
+      child.stdin.write(`${statements}\nSELECT '${marker.trim()}';\n`);
+      await waitFor(`session: ${statements}`, () => out.indexOf(marker, from) >= 0 || child.exitCode !== null, 30_000);
+      const at = out.indexOf(marker, from);
+      if (at < 0) throw new Error(`the session ended: ${err}`);
+      return out.slice(from, at);
+    },
+    async close() {
+      child.stdin.end();
+      await exited;
+      return err;
+    },
+  };
 }
