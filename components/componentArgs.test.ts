@@ -141,7 +141,7 @@ describe("component args", () => {
         for (const ok of [t, galeraTimingFor(1000), galeraTimingFor(8000), galeraTimingFor(60_000)]) DatabaseCluster.validateArgs({ ...three, timing: ok });
         const timing = (over: Record<string, unknown>) => () => DatabaseCluster.validateArgs({ ...three, timing: { ...t, ...over } as never });
         assert.throws(timing({ suspectMs: 999 }), /^Error: DatabaseClusterArgs\.timing \{.*\}: DatabaseClusterArgs\.timing\.suspectMs must be an integer in 1000\.\.60000 \(got 999\)$/);
-        assert.throws(timing({ keepaliveMs: 3000 }), /DatabaseClusterArgs\.timing\.keepaliveMs \(3000\) must be at most half of suspectMs \(5000\)/);
+        assert.throws(timing({ keepaliveMs: 3000 }), /DatabaseClusterArgs\.timing\.keepaliveMs \(3000\) must be at most a third of suspectMs \(5000\)/);
         assert.throws(timing({ inactiveMs: 4000 }), /DatabaseClusterArgs\.timing\.suspectMs \(5000\) must not exceed inactiveMs \(4000\)/);
         assert.throws(timing({ installMs: "15s" }), { message: "DatabaseClusterArgs.timing.installMs \"15s\": must be a whole number of milliseconds" });
         assert.throws(timing({ suspectMs: Symbol("s") }), { message: "DatabaseClusterArgs.timing.suspectMs Symbol(s): must be a whole number of milliseconds" });

@@ -52,8 +52,8 @@ export function garbdProblems(s: GarbdSettings): string[] {
   if (!Number.isInteger(s.segment) || s.segment < 0 || s.segment > 255) problems.push(`segment must be 0..255 (got ${s.segment})`);
   if (s.dataNodes.length === 0) problems.push("dataNodes must list at least one data node's group address");
   for (const n of s.dataNodes) {
-    const [host, p] = n.split(":");
-    if (!isIPv4(host ?? "") || !/^\d{1,5}$/.test(p ?? "")) problems.push(`dataNodes entry ${JSON.stringify(n)} must be "<IPv4>:<port>"`);
+    const m = /^([0-9.]+):(\d{1,5})$/.exec(n);
+    if (!m || !isIPv4(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535) problems.push(`dataNodes entry ${JSON.stringify(n)} must be "<IPv4>:<port>"`);
   }
   problems.push(...galeraTimingProblems("timing", s.timing));
   for (const key of ["ca", "cert", "key"] as const) {
@@ -112,7 +112,8 @@ export function renderGarbdUnit(s: GarbdSettings): string {
     "",
     "[Service]",
     `ExecStart=/usr/bin/garbd ${args.join(" ")}`,
-    ...(tls ? [`LoadCredential=key:${tls.key}`] : []),
+    // systemd expands specifiers in the path too: a `%` in it must be doubled as in ExecStart.
+    ...(tls ? [`LoadCredential=key:${tls.key.replace(/%/g, "%%")}`] : []),
     "DynamicUser=yes",
     "ProtectSystem=strict",
     "ProtectHome=yes",

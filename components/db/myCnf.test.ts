@@ -1,42 +1,63 @@
-import { test, describe } from "node:test";
+/**
+ * The rendered config of a Galera member, checked by the programs that read it: mariadbd (every
+ * option known, under its full name, with the intended value), my_print_defaults and the SST
+ * script (the [sst] section), and Galera itself on one real node (the provider options as the
+ * provider parsed them). Then the validation of one node, of a cluster and of the group timing.
+ */
+import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import fc from "fast-check";
 import {
   dbNodeMyCnfSettings,
+  GALERA_PROVIDER,
+  GALERA_TIMING,
+  galeraProviderOptions,
+  galeraTimingFor,
+  galeraTimingProblems,
   innodbBufferPoolMb,
+  MY_CNF_DEFAULTS,
   renderMyCnf,
   validateDbCluster,
   validateMyCnfSettings,
+  WSREP_GTID_DOMAIN_ID,
+  type GaleraTiming,
   type MyCnfSettings,
 } from "./myCnf";
-import { dbScriptSourcePath } from "./dbScripts";
-import {
-  clientArgs,
-  describeCluster,
-  localNodeName,
-  replicationRunning,
-  startReplicatingCluster,
-  waitUntil,
-  type LocalMariadb,
-} from "./testing/localMariadb";
+import { startLocalCluster, type LocalCluster, type LocalMariadb } from "./testing/localMariadb";
 
+const members = ["10.10.0.5:4567", "10.20.0.5:4567", "10.30.0.5:4567", "10.40.0.9:4567"];
 const production = dbNodeMyCnfSettings({
   nodeIndex: 2,
   nodeCount: 3,
   bindAddress: "10.10.0.5",
   datadir: "/mnt/vol-a/mysql",
   memoryMb: 2048,
+  clusterName: "prod-db",
+  nodeName: "prod-db-fra1",
+  clusterMembers: members,
 });
+const tls = { ca: "/etc/mysql/tls/ca.pem", cert: "/etc/mysql/tls/cert.pem", key: "/etc/mysql/tls/key.pem" };
+const withTls: MyCnfSettings = { ...production, tls };
 
-/** Run `mariadbd --help --verbose` on a config file; returns exit status, the variables table and stderr. */
-function mariadbdHelp(cnf: string): { status: number | null; variables: Map<string, string>; stderr: string } {
+/** Run a tool on a config file written to a temp dir. */
+function onFile<T>(cnf: string, run: (file: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-cnf-"));
   try {
     const file = path.join(dir, "my.cnf");
     writeFileSync(file, cnf);
+    return run(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Run `mariadbd --help --verbose` on a config file; returns exit status, the variables table and stderr. */
+function mariadbdHelp(cnf: string): { status: number | null; variables: Map<string, string>; stderr: string } {
+  return onFile(cnf, (file) => {
     // --user=root: mariadbd refuses to run as root otherwise, even for --help.
     const r = spawnSync("mariadbd", [`--defaults-file=${file}`, "--user=root", "--help", "--verbose"], { encoding: "utf8" });
     const variables = new Map<string, string>();
@@ -44,120 +65,199 @@ function mariadbdHelp(cnf: string): { status: number | null; variables: Map<stri
     const start = lines.findIndex((l) => /^-{10,} -{10,}/.test(l));
     for (const line of start >= 0 ? lines.slice(start + 1) : []) {
       const m = /^(\S+)\s+(.*)$/.exec(line);
-      if (m) variables.set(m[1], m[2].trim());
+      if (m) variables.set(m[1]!, m[2]!.trim());
     }
     return { status: r.status, variables, stderr: r.stderr };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-/** Option names (dash form) set by a rendered config. */
-function renderedOptions(cnf: string): Map<string, string> {
+/** `key = value` lines of one section of a rendered config, keys in the dash form mariadbd prints. */
+function renderedOptions(cnf: string, section = "mariadbd"): Map<string, string> {
   const options = new Map<string, string>();
+  let current = "";
   for (const line of cnf.split("\n")) {
-    const m = /^([a-z_]+) = (.*)$/.exec(line);
-    if (m) options.set(m[1].replace(/_/g, "-"), m[2]);
+    const header = /^\[([a-z]+)\]$/.exec(line);
+    if (header) current = header[1]!;
+    const m = /^([A-Za-z_-]+) = (.*)$/.exec(line);
+    if (m && current === section) options.set(m[1]!.replace(/_/g, "-"), m[2]!);
   }
   return options;
 }
 
+/** `a=b;c=d` (as rendered) or `a = b; c = d` (as Galera reports it) into a map. */
+function providerOptions(text: string): Map<string, string> {
+  return new Map(text.split(";").map((o) => o.trim()).filter(Boolean).map((o) => {
+    const i = o.indexOf("=");
+    return [o.slice(0, i).trim(), o.slice(i + 1).trim()] as [string, string];
+  }));
+}
+
 describe("renderMyCnf accepted by mariadbd", () => {
   const cnf = renderMyCnf(production);
+  const help = mariadbdHelp(cnf);
+  const tlsHelp = mariadbdHelp(renderMyCnf(withTls));
 
-  test("mariadbd --help --verbose accepts the rendered config", () => {
-    const r = mariadbdHelp(cnf);
-    assert.equal(r.status, 0, r.stderr);
+  test("mariadbd --help --verbose accepts the rendered config, with and without TLS", () => {
+    assert.equal(help.status, 0, help.stderr);
+    assert.equal(tlsHelp.status, 0, tlsHelp.stderr);
   });
 
   test("an unknown option makes the same check fail (the check catches typos)", () => {
-    const r = mariadbdHelp(`${cnf}bogus_option = 1\n`);
+    const r = mariadbdHelp(`${cnf}\nwsrep_provider_optionz = x\n`);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /unknown variable 'bogus_option/);
+    assert.match(r.stderr, /unknown variable 'wsrep_provider_optionz/);
   });
 
   test("every option is a full option name (mariadbd would also accept a unique prefix)", () => {
-    const { variables } = mariadbdHelp(cnf);
-    const options = renderedOptions(cnf);
-    assert.ok(options.size >= 25, `parsed only ${options.size} options`);
-    for (const name of options.keys()) assert.ok(variables.has(name), `${name} is not a mariadbd variable`);
+    for (const [r, text] of [[help, cnf], [tlsHelp, renderMyCnf(withTls)]] as const) {
+      const options = renderedOptions(text);
+      assert.ok(options.size >= 35, `parsed only ${options.size} options`);
+      for (const name of options.keys()) assert.ok(r.variables.has(name), `${name} is not a mariadbd variable`);
+    }
   });
 
-  test("tmpdir: the default unless set; set, mariadbd takes it; a bad one is refused", () => {
-    assert.doesNotMatch(cnf, /^tmpdir/m);
-    const own = renderMyCnf({ ...production, tmpdir: "/var/tmp/mariadb-a" });
-    assert.equal(mariadbdHelp(own).variables.get("tmpdir"), "/var/tmp/mariadb-a");
+  test("tmpdir and socket: the defaults unless set; set, mariadbd takes them; bad ones are refused", () => {
+    assert.doesNotMatch(cnf, /^(tmpdir|socket) /m);
+    const own = mariadbdHelp(renderMyCnf({ ...production, tmpdir: "/var/tmp/mariadb-a", socket: "/run/a/mysqld.sock" }));
+    assert.equal(own.variables.get("tmpdir"), "/var/tmp/mariadb-a");
+    assert.equal(own.variables.get("socket"), "/run/a/mysqld.sock");
     assert.throws(() => renderMyCnf({ ...production, tmpdir: "tmp\nskip_grant_tables" }), /tmpdir must be an absolute path/);
   });
 
   test("mariadbd ends up with the intended values", () => {
-    const { variables } = mariadbdHelp(cnf);
     const expected: Record<string, string> = {
-      "server-id": "3",
+      "log-basename": "dns-rr-ha",
+      "pid-file": "/run/mysqld/mysqld.pid",
+      "log-error": "/var/log/mysql/error.log",
+      "bind-address": "10.10.0.5",
+      port: "3306",
+      "skip-name-resolve": "TRUE",
+      "max-connections": "200",
+      datadir: "/mnt/vol-a/mysql/",
+      "default-storage-engine": "InnoDB",
+      "innodb-buffer-pool-size": String(1024 * 1024 * 1024),
+      "innodb-flush-log-at-trx-commit": "1",
+      "sync-binlog": "1",
+      "innodb-autoinc-lock-mode": "2",
+      "server-id": "1",
       "gtid-domain-id": "3",
+      "wsrep-gtid-mode": "TRUE",
+      "wsrep-gtid-domain-id": String(WSREP_GTID_DOMAIN_ID),
+      "wsrep-auto-increment-control": "FALSE",
       "auto-increment-increment": "10",
       "auto-increment-offset": "3",
       "log-bin": "dns-rr-ha-bin",
       "binlog-format": "ROW",
       "log-slave-updates": "TRUE",
-      "sync-binlog": "1",
-      "innodb-flush-log-at-trx-commit": "1",
-      "innodb-buffer-pool-size": String(1024 * 1024 * 1024),
-      "bind-address": "10.10.0.5",
-      port: "3306",
-      datadir: "/mnt/vol-a/mysql/",
-      "skip-name-resolve": "TRUE",
-      "read-only": "FALSE",
-      "gtid-strict-mode": "TRUE",
-      "gtid-ignore-duplicates": "TRUE",
-      "relay-log": "dns-rr-ha-relay-bin",
-      "relay-log-recovery": "TRUE",
-      "pid-file": "/run/mysqld/mysqld.pid",
-      "log-error": "/var/log/mysql/error.log",
-      "master-retry-count": "100000000",
-      "slave-net-timeout": "30",
-      "slave-parallel-threads": "4",
-      "max-connections": "200",
       "binlog-expire-logs-seconds": "604800",
-      "rpl-semi-sync-master-enabled": "TRUE",
-      "rpl-semi-sync-slave-enabled": "TRUE",
-      "rpl-semi-sync-master-wait-point": "AFTER_SYNC",
-      "rpl-semi-sync-master-timeout": "1000",
-      "rpl-semi-sync-master-wait-no-slave": "TRUE",
-      "sync-relay-log": "1",
+      "wsrep-on": "TRUE",
+      "wsrep-provider": GALERA_PROVIDER,
+      "wsrep-cluster-name": "prod-db",
+      "wsrep-cluster-address": `gcomm://${members.join(",")}`,
+      "wsrep-node-name": "prod-db-fra1",
+      "wsrep-node-address": "10.10.0.5:4567",
+      "wsrep-node-incoming-address": "10.10.0.5:3306",
+      "wsrep-sst-receive-address": "10.10.0.5:4444",
+      "wsrep-sst-method": "mariabackup",
+      "wsrep-slave-threads": "4",
+      "wsrep-retry-autocommit": "1",
+      "wsrep-log-conflicts": "TRUE",
+      "wsrep-OSU-method": "TOI",
+      "require-secure-transport": "FALSE",
     };
-    for (const [name, value] of Object.entries(expected)) assert.equal(variables.get(name), value, name);
+    for (const [name, value] of Object.entries(expected)) assert.equal(help.variables.get(name), value, name);
   });
 
-  test("durability async, or a single node: no semisync, relay log synced by the OS", () => {
-    for (const settings of [{ ...production, durability: "async" as const }, { ...production, nodeIndex: 0, nodeCount: 1 }]) {
-      const r = mariadbdHelp(renderMyCnf(settings));
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.variables.get("rpl-semi-sync-master-enabled"), "FALSE");
-      assert.equal(r.variables.get("rpl-semi-sync-slave-enabled"), "FALSE");
-      assert.equal(r.variables.get("sync-relay-log"), "10000", "the server default");
-      assert.equal(r.variables.get("sync-binlog"), "1", "commits stay durable locally");
-    }
+  test("wsrep_provider_options as mariadbd hands them to Galera: addresses, segment = slot, WAN timing as ISO durations, gcache", () => {
+    const options = providerOptions(help.variables.get("wsrep-provider-options") ?? "");
+    assert.deepEqual(Object.fromEntries(options), {
+      "gmcast.listen_addr": "tcp://10.10.0.5:4567",
+      "ist.recv_addr": "10.10.0.5:4568",
+      "gmcast.segment": "2",
+      "evs.keepalive_period": "PT1S",
+      "evs.suspect_timeout": "PT5S",
+      "evs.inactive_timeout": "PT15S",
+      "evs.install_timeout": "PT15S",
+      "evs.send_window": "512",
+      "evs.user_send_window": "512",
+      "gcache.size": "512M",
+      "gcache.recover": "yes",
+      "pc.recovery": "TRUE",
+    });
+    const fractional = providerOptions(galeraProviderOptions({ ...production, timing: { keepaliveMs: 1250, suspectMs: 2500, inactiveMs: 30_000, installMs: 7001 } }));
+    assert.deepEqual(["evs.keepalive_period", "evs.suspect_timeout", "evs.inactive_timeout", "evs.install_timeout"].map((k) => fractional.get(k)), ["PT1.250S", "PT2.500S", "PT30S", "PT7.001S"]);
   });
 
-  test("the semisync timeout comes from the settings", () => {
-    const r = mariadbdHelp(renderMyCnf({ ...production, semisyncTimeoutMs: 250 }));
-    assert.equal(r.variables.get("rpl-semi-sync-master-timeout"), "250");
-  });
-
-  test("with TLS: the files, TLS 1.2+ only and require_secure_transport, all accepted by mariadbd", () => {
-    const tls = { ca: "/etc/mysql/tls/ca.pem", cert: "/etc/mysql/tls/cert.pem", key: "/etc/mysql/tls/key.pem" };
-    const withTls = renderMyCnf({ ...production, tls });
-    const r = mariadbdHelp(withTls);
-    assert.equal(r.status, 0, r.stderr);
-    for (const name of renderedOptions(withTls).keys()) assert.ok(r.variables.has(name), `${name} is not a mariadbd variable`);
-    assert.equal(r.variables.get("ssl-ca"), tls.ca);
-    assert.equal(r.variables.get("ssl-cert"), tls.cert);
-    assert.equal(r.variables.get("ssl-key"), tls.key);
-    assert.equal(r.variables.get("require-secure-transport"), "TRUE");
-    assert.equal(r.variables.get("tls-version"), "TLSv1.2,TLSv1.3");
-    assert.equal(mariadbdHelp(cnf).variables.get("require-secure-transport"), "FALSE", "without TLS nothing changes");
+  test("with TLS: the files, TLS 1.2+ only, require_secure_transport, and the group channel's socket.ssl_*", () => {
+    const v = tlsHelp.variables;
+    for (const name of renderedOptions(renderMyCnf(withTls)).keys()) assert.ok(v.has(name), `${name} is not a mariadbd variable`);
+    assert.equal(v.get("ssl-ca"), tls.ca);
+    assert.equal(v.get("ssl-cert"), tls.cert);
+    assert.equal(v.get("ssl-key"), tls.key);
+    assert.equal(v.get("require-secure-transport"), "TRUE");
+    assert.equal(v.get("tls-version"), "TLSv1.2,TLSv1.3");
+    const options = providerOptions(v.get("wsrep-provider-options") ?? "");
+    assert.equal(options.get("socket.ssl_key"), tls.key);
+    assert.equal(options.get("socket.ssl_cert"), tls.cert);
+    assert.equal(options.get("socket.ssl_ca"), tls.ca);
+    assert.ok(![...providerOptions(help.variables.get("wsrep-provider-options") ?? "").keys()].some((k) => k.startsWith("socket.")), "without TLS no socket.ssl");
     assert.throws(() => renderMyCnf({ ...production, tls: { ...tls, key: "key.pem\nskip_grant_tables" } }), /tls\.key must be an absolute path/);
+    assert.throws(() => renderMyCnf({ ...production, tls: { ...tls, ca: "/a;socket.ssl=NO" } }), /tls\.ca must be an absolute path/, "nothing can be appended to the provider options");
+  });
+
+  test("[sst]: the keys the SST script reads, as my_print_defaults hands them over; none without TLS", () => {
+    const sst = onFile(renderMyCnf(withTls), (file) => spawnSync("my_print_defaults", [`--defaults-file=${file}`, "sst"], { encoding: "utf8" }));
+    assert.equal(sst.status, 0, sst.stderr);
+    assert.deepEqual(sst.stdout.trim().split("\n"), ["--encrypt=3", "--ssl-mode=VERIFY_CA", `--tkey=${tls.key}`, `--tcert=${tls.cert}`, `--tca=${tls.ca}`]);
+    // Every key is one the mariabackup SST scripts look up (a misspelt key would be silently ignored).
+    const scripts = ["/usr/bin/wsrep_sst_mariabackup", "/usr/bin/wsrep_sst_common"].map((f) => readFileSync(f, "utf8")).join("\n");
+    const read = new Set([...scripts.matchAll(/parse_cnf\s+\S+\s+'?([a-z-]+)'?/g)].map((m) => m[1]!));
+    for (const key of renderedOptions(renderMyCnf(withTls), "sst").keys()) assert.ok(read.has(key), `[sst] ${key} is not read by the SST script`);
+    assert.ok(!read.has("tkeyy"), "the lookup is not vacuous");
+    assert.doesNotMatch(cnf, /^\[sst\]/m);
+  });
+});
+
+describe("the config on a real Galera node", () => {
+  let cluster: LocalCluster;
+  let node: LocalMariadb;
+  const timing: GaleraTiming = { keepaliveMs: 1250, suspectMs: 4000, inactiveMs: 9000, installMs: 8500 };
+  before(async () => {
+    cluster = await startLocalCluster({ nodes: 1, timing, overrides: { nodeIndex: 3, gcacheMb: 48 } });
+    node = cluster.nodes[0]!;
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test("Galera parsed the provider options as rendered: durations, segment, gcache, TLS on the group channel", () => {
+    const options = providerOptions(node.rows("SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'")[0]!.Value!);
+    const expected: Record<string, string> = {
+      "evs.keepalive_period": "PT1.25S",
+      "evs.suspect_timeout": "PT4S",
+      "evs.inactive_timeout": "PT9S",
+      "evs.install_timeout": "PT8.5S",
+      "evs.send_window": "512",
+      "evs.user_send_window": "512",
+      "gmcast.segment": "3",
+      "gcache.size": "48M",
+      "gcache.recover": "yes",
+      "pc.recovery": "true",
+      "socket.ssl": "YES",
+      "socket.ssl_cert": node.settings.tls!.cert,
+      "socket.ssl_key": node.settings.tls!.key,
+      "socket.ssl_ca": node.settings.tls!.ca,
+    };
+    for (const [k, v] of Object.entries(expected)) assert.equal(options.get(k)?.toLowerCase(), v.toLowerCase(), k);
+  });
+
+  test("identity and auto-increment as configured, not as Galera would pick them", () => {
+    assert.deepEqual(node.rows("SELECT @@server_id AS sid, @@gtid_domain_id AS dom, @@wsrep_gtid_domain_id AS wdom, @@auto_increment_increment AS inc, @@auto_increment_offset AS off, @@wsrep_cluster_name AS name, @@wsrep_node_name AS node"),
+      [{ sid: "1", dom: "4", wdom: String(WSREP_GTID_DOMAIN_ID), inc: "10", off: "4", name: "dns-rr-ha-test", node: "node-0" }]);
+    node.sql("CREATE DATABASE ai; CREATE TABLE ai.t (id INT AUTO_INCREMENT PRIMARY KEY, x INT); INSERT INTO ai.t (x) VALUES (1), (2), (3);");
+    assert.equal(node.sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM ai.t;").trim(), "4,14,24");
+    // A write-set is logged under the cluster's domain and server_id.
+    assert.match(node.sql("SELECT @@gtid_binlog_pos;").trim(), new RegExp(`^${WSREP_GTID_DOMAIN_ID}-1-\\d+$`));
   });
 });
 
@@ -169,130 +269,162 @@ describe("settings validation", () => {
   });
 
   test("rejects bad values with every problem named", () => {
-    const bad: MyCnfSettings = { ...production, serverId: 0, bindAddress: "10.0.0", datadir: "relative/dir", logBasename: "a b" };
-    assert.throws(
-      () => validateMyCnfSettings(bad),
-      (e: Error) => ["serverId", "bindAddress", "datadir", "logBasename"].every((w) => e.message.includes(w)),
-    );
+    const bad: MyCnfSettings = {
+      ...production, serverId: 0, bindAddress: "10.0.0", datadir: "relative/dir", logBasename: "a b", clusterName: "prod db", nodeName: "",
+      gcacheMb: 1, applierThreads: 0, galeraPorts: { group: 4567, ist: 4567, sst: 70000 },
+    };
+    const names = ["serverId", "bindAddress", "datadir", "logBasename", "clusterName", "nodeName", "gcacheMb", "applierThreads", "galeraPorts.sst", "port and galeraPorts must all differ"];
+    assert.throws(() => validateMyCnfSettings(bad), (e: Error) => {
+      for (const w of names) assert.ok(e.message.includes(w), `${w} missing from:\n${e.message}`);
+      return /^invalid MariaDB settings for node 2:\n {2}- /.test(e.message);
+    });
     assert.throws(() => renderMyCnf(bad), /serverId must be an integer in 1\.\.4294967295 \(got 0\)/);
   });
 
-  test("auto_increment_increment must leave room for every node", () => {
+  test("auto_increment_increment must leave room for every node; the node's own domain is not the cluster's", () => {
     assert.throws(() => validateMyCnfSettings({ ...production, nodeCount: 11 }), /must be >= nodeCount \(11\)/);
     assert.throws(() => validateMyCnfSettings({ ...production, nodeIndex: 10 }), /auto_increment_offset = nodeIndex \+ 1 \(11\)/);
     assert.doesNotThrow(() => validateMyCnfSettings({ ...production, nodeIndex: 9 }));
+    assert.throws(() => validateMyCnfSettings({ ...production, gtidDomainId: WSREP_GTID_DOMAIN_ID }), /gtidDomainId must not be the cluster's domain 1000/);
   });
 
-  test("durability and semisync timeout are checked", () => {
-    assert.throws(() => validateMyCnfSettings({ ...production, durability: "sync" as never }), /durability must be one of async, semisync \(got "sync"\)/);
-    assert.throws(() => validateMyCnfSettings({ ...production, semisyncTimeoutMs: 99 }), /semisyncTimeoutMs must be an integer in 100\.\.300000 \(got 99\)/);
-    assert.throws(() => validateMyCnfSettings({ ...production, semisyncTimeoutMs: 1.5 }), /semisyncTimeoutMs/);
-    assert.equal(production.durability, "semisync");
-    assert.equal(production.semisyncTimeoutMs, 1000);
+  test("clusterMembers: <IPv4>:<port> entries, no duplicates, this node's own group address included", () => {
+    assert.throws(() => validateMyCnfSettings({ ...production, clusterMembers: [] }), /clusterMembers must list the group address of every member/);
+    assert.throws(() => validateMyCnfSettings({ ...production, clusterMembers: ["10.20.0.5:4567", "10.30.0.5:4567"] }), /must include this node's own group address 10\.10\.0\.5:4567/);
+    assert.throws(() => validateMyCnfSettings({ ...production, clusterMembers: ["10.10.0.5:4567", "10.10.0.5:4567"] }), /lists a member twice/);
+    for (const m of ["db.example:4567", "10.20.0.5", "10.20.0.5:0", "10.20.0.5:4567,10.30.0.5:4567", "10.20.0.5:4567\nwsrep_on = OFF", "999.1.1.1:4567"]) {
+      assert.throws(() => validateMyCnfSettings({ ...production, clusterMembers: [...members, m] }), (e: Error) => e.message.includes(`clusterMembers entry ${JSON.stringify(m)}`), m);
+    }
+    // Another group port for this node moves its own address too.
+    assert.throws(() => validateMyCnfSettings({ ...production, galeraPorts: { group: 5567, ist: 4568, sst: 4444 } }), /own group address 10\.10\.0\.5:5567/);
   });
 
-  test("paths cannot inject config lines", () => {
-    assert.throws(() => validateMyCnfSettings({ ...production, logError: "/x\nread_only = ON" }), /logError/);
+  test("paths and names cannot inject config lines", () => {
+    for (const [key, value] of [["logError", "/x\nwsrep_on = OFF"], ["pidFile", "/run/x.pid\n[client]"], ["socket", "/run/x sock"], ["datadir", "/mnt/v/mysql#"]] as const) {
+      assert.throws(() => validateMyCnfSettings({ ...production, [key]: value }), new RegExp(`${key} must be an absolute path`), key);
+    }
+    assert.throws(() => validateMyCnfSettings({ ...production, nodeName: "a\nwsrep_on=OFF" }), /nodeName must match/);
+    assert.throws(() => validateMyCnfSettings({ ...production, clusterName: "a;b" }), /clusterName must match/);
   });
 
-  test("cluster validation catches shared identities and differing increments", () => {
-    const nodes = [0, 1].map((nodeIndex) =>
-      dbNodeMyCnfSettings({ nodeIndex, nodeCount: 2, bindAddress: "10.10.0.5", datadir: "/mnt/v/mysql", memoryMb: 1024 }),
+  test("group timing: keepalive at most a third of the suspect timeout, suspect within its range and not after inactive, install within keepalive..inactive", () => {
+    const d = GALERA_TIMING.default;
+    assert.deepEqual(galeraTimingProblems("t", d), []);
+    // Galera's own limits (arbitrator.test.ts checks them against garbd).
+    assert.deepEqual(galeraTimingProblems("t", { ...d, keepaliveMs: 1667 }), ["t.keepaliveMs (1667) must be at most a third of suspectMs (5000)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, suspectMs: 3000 }), [], "exactly a third is fine");
+    assert.deepEqual(galeraTimingProblems("t", { ...d, installMs: 15_001 }), ["t.installMs (15001) must not exceed inactiveMs (15000)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, keepaliveMs: 1500, suspectMs: 6000, installMs: 1400 }), ["t.installMs (1400) must not be shorter than keepaliveMs (1500)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, suspectMs: 20_000 }), ["t.suspectMs (20000) must not exceed inactiveMs (15000)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, suspectMs: 999, keepaliveMs: 300 }), ["t.suspectMs must be an integer in 1000..60000 (got 999)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, suspectMs: 60_001, inactiveMs: 120_000 }), ["t.suspectMs must be an integer in 1000..60000 (got 60001)"]);
+    assert.deepEqual(galeraTimingProblems("t", { ...d, suspectMs: 5000.5 }), ["t.suspectMs must be an integer in 1000..60000 (got 5000.5)"]);
+    assert.deepEqual(galeraTimingProblems("t", { keepaliveMs: 50, suspectMs: 5000, inactiveMs: 999, installMs: 700_000 }).length, 3, "every range problem named at once");
+    assert.throws(() => validateMyCnfSettings({ ...production, timing: { ...d, keepaliveMs: 3000 } }), /timing\.keepaliveMs \(3000\) must be at most a third/);
+  });
+
+  test("galeraTimingFor: every allowed suspect timeout gives a valid timing that keeps it", () => {
+    fc.assert(fc.property(fc.integer({ min: GALERA_TIMING.suspectMs.min, max: GALERA_TIMING.suspectMs.max }), (suspectMs) => {
+      const t = galeraTimingFor(suspectMs);
+      assert.deepEqual(galeraTimingProblems("t", t), [], JSON.stringify(t));
+      assert.equal(t.suspectMs, suspectMs);
+      assert.ok(t.inactiveMs >= GALERA_TIMING.default.inactiveMs && t.installMs === t.inactiveMs);
+    }), { numRuns: 200, seed: 11 });
+    assert.deepEqual(galeraTimingFor(5000), GALERA_TIMING.default);
+  });
+
+  test("cluster validation catches shared identities, differing cluster-wide settings and a wrong node count", () => {
+    const ips = ["10.10.0.5", "10.20.0.5", "10.30.0.5"];
+    const clusterMembers = ips.map((ip) => `${ip}:4567`);
+    const nodes = ips.map((bindAddress, nodeIndex) =>
+      dbNodeMyCnfSettings({ nodeIndex, nodeCount: 3, bindAddress, datadir: "/mnt/v/mysql", memoryMb: 1024, clusterName: "prod-db", nodeName: `db-${nodeIndex}`, clusterMembers }),
     );
+    const [a, b, c] = nodes as [MyCnfSettings, MyCnfSettings, MyCnfSettings];
     assert.doesNotThrow(() => validateDbCluster(nodes));
-    assert.throws(() => validateDbCluster([nodes[0], { ...nodes[1], serverId: 1 }]), /serverId 1 is used by nodes #0 and #1/);
-    assert.throws(() => validateDbCluster([nodes[0], { ...nodes[1], gtidDomainId: 1 }]), /gtidDomainId 1/);
-    assert.throws(() => validateDbCluster([nodes[0], { ...nodes[1], autoIncrementIncrement: 20 }]), /differs/);
-    assert.throws(() => validateDbCluster([nodes[0]]), /nodeCount 2 but the cluster has 1/);
+    const rejects = (cluster: MyCnfSettings[], message: RegExp) => assert.throws(() => validateDbCluster(cluster), message);
+    rejects([a, b, { ...c, clusterName: "other-db" }], /clusterName differs between nodes \(prod-db \/ other-db\)/);
+    rejects([a, b, { ...c, clusterMembers: [...clusterMembers, "10.40.0.9:4567"] }], /clusterMembers differs between nodes/);
+    rejects([a, b, { ...c, serverId: 2 }], /serverId differs between nodes \(1 \/ 2\)/);
+    rejects([a, b, { ...c, nodeName: "db-0" }], /nodeName db-0 is used by nodes #0 and #2/);
+    rejects([a, { ...b, nodeIndex: 0, gtidDomainId: 9 }, c], /nodeIndex 0 is used by nodes #0 and #1/);
+    rejects([a, b, { ...c, gtidDomainId: 1 }], /gtidDomainId 1 is used by nodes #0 and #2/);
+    rejects([a, b, { ...c, autoIncrementIncrement: 20 }], /autoIncrementIncrement differs/);
+    rejects([a, b], /node #0 has nodeCount 3 but the cluster has 2 nodes/);
+    // The member list is compared as a set: its order does not matter.
+    assert.doesNotThrow(() => validateDbCluster([a, b, { ...c, clusterMembers: [...clusterMembers].reverse() }]));
+    // Every problem at once.
+    assert.throws(() => validateDbCluster([a, { ...b, clusterName: "x", serverId: 7 }, c]), (e: Error) => /clusterName differs/.test(e.message) && /serverId differs/.test(e.message));
   });
 
   test("undefined overrides keep the defaults", () => {
-    assert.equal(dbNodeMyCnfSettings({ ...production, port: undefined }).port, 3306);
+    const s = dbNodeMyCnfSettings({ ...production, port: undefined, timing: undefined, galeraPorts: undefined });
+    assert.equal(s.port, 3306);
+    assert.deepEqual(s.timing, GALERA_TIMING.default);
+    assert.deepEqual(s.galeraPorts, MY_CNF_DEFAULTS.galeraPorts);
+    assert.equal(s.gtidDomainId, 3, "derived from the slot");
   });
 });
 
-const ROWS_PER_NODE = 5;
-const nodeName = localNodeName;
+describe("rendering property: no field can add or break a line", () => {
+  const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+  const absPath = fc.array(fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/), { minLength: 1, maxLength: 4 }).map((p) => `/${p.join("/")}`);
+  const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join("."));
+  /** A valid value most of the time, anything (newlines, `=`, `[`, `;`, `#`) sometimes. */
+  const mostly = <T>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 12, arbitrary: valid }, { weight: 1, arbitrary: fc.oneof(fc.string(), fc.constantFrom("x\ny = 1", "/a\n[client]", "a;b=c", "/x #c", "/a=b", "\r", "")) as fc.Arbitrary<unknown> as fc.Arbitrary<T> });
+  const settings = fc.record({
+    nodeIndex: fc.integer({ min: 0, max: 15 }),
+    bindAddress: mostly(ip),
+    port: fc.integer({ min: 1, max: 65535 }),
+    datadir: mostly(absPath),
+    logError: mostly(absPath),
+    pidFile: mostly(absPath),
+    socket: fc.option(mostly(absPath), { nil: undefined }),
+    tmpdir: fc.option(mostly(absPath), { nil: undefined }),
+    clusterName: mostly(name),
+    nodeName: mostly(name),
+    logBasename: mostly(name),
+    peers: fc.array(mostly(fc.tuple(ip, fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`)), { maxLength: 3 }),
+    tls: fc.option(fc.record({ ca: mostly(absPath), cert: mostly(absPath), key: mostly(absPath) }), { nil: undefined }),
+    suspectMs: fc.integer({ min: 1000, max: 60_000 }),
+    memoryMb: fc.integer({ min: 256, max: 65536 }),
+  }).map((r): MyCnfSettings => dbNodeMyCnfSettings({
+    ...r,
+    nodeCount: 16,
+    autoIncrementIncrement: 16,
+    galeraPorts: { group: r.port === 4567 ? 4568 : 4567, ist: 40001, sst: 40002 },
+    clusterMembers: [...new Set([`${r.bindAddress}:${r.port === 4567 ? 4568 : 4567}`, ...r.peers])],
+    timing: galeraTimingFor(r.suspectMs),
+  }));
 
-function dbHealth(db: LocalMariadb): { status: number | null; stdout: string } {
-  const r = spawnSync("bash", [dbScriptSourcePath("health"), ...clientArgs(db.socket)], { encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout };
-}
-
-/**
- * Wire n local nodes with this component's config and SQL, write on every
- * node and check that everything arrives exactly once everywhere.
- */
-async function exerciseCluster(n: number): Promise<void> {
-  const nodes = await startReplicatingCluster(n);
-  try {
-    validateDbCluster(nodes.map((db) => db.settings));
-    // The bootstrap (accounts, database, connections) is node-local: had it been binlogged, peers would replay it.
-    for (const db of nodes) assert.equal(db.sql("SELECT @@gtid_binlog_pos;").trim(), "");
-    const healthy = (db: LocalMariadb, peers: number): boolean => replicationRunning(db, peers);
-    const show = (): string => describeCluster(nodes);
-
-    nodes[0].sql("CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, origin INT NOT NULL, n INT NOT NULL DEFAULT 0);");
-    await waitUntil("table on every node", () => nodes.every((db) => db.sql("SHOW TABLES FROM app;").trim() === "t"), 10_000, show);
-
-    for (let round = 0; round < ROWS_PER_NODE; round++) {
-      nodes.forEach((db, i) => db.sql(`INSERT INTO app.t (origin) VALUES (${i});`));
-    }
-    const total = n * ROWS_PER_NODE;
-    const count = (db: LocalMariadb): number => Number(db.sql("SELECT COUNT(*) FROM app.t;").trim());
-    await waitUntil(`${total} rows on every node`, () => nodes.every((db) => count(db) === total), 15_000, show);
-
-    // Each node increments only its own rows: a loop or double apply would
-    // leave n = 2 somewhere or stop an SQL thread (row not found).
-    nodes.forEach((db, i) => db.sql(`UPDATE app.t SET n = n + 1 WHERE origin = ${i};`));
-    const sumN = (db: LocalMariadb): number => Number(db.sql("SELECT SUM(n) FROM app.t;").trim());
-    await waitUntil("updates on every node", () => nodes.every((db) => sumN(db) === total), 15_000, show);
-    await waitUntil(
-      "identical GTID positions",
-      () => new Set(nodes.map((db) => db.sql("SELECT @@gtid_binlog_pos;").trim())).size === 1,
-      10_000,
-      show,
-    );
-
-    const reference = nodes[0].sql("SELECT id, origin, n FROM app.t ORDER BY id;");
-    for (const db of nodes) {
-      assert.equal(count(db), total, "no duplicates");
-      assert.equal(db.sql("SELECT id, origin, n FROM app.t ORDER BY id;"), reference, "same rows everywhere");
-      assert.equal(db.sql("SELECT COUNT(*) FROM app.t WHERE n <> 1;").trim(), "0", "every row updated exactly once");
-      // Ids follow each node's offset (origin + 1) with the shared increment of 10.
-      assert.equal(db.sql("SELECT COUNT(*) FROM app.t WHERE id % 10 <> origin + 1;").trim(), "0", reference);
-      assert.ok(healthy(db, n - 1), show());
-    }
-    // One GTID domain per node, each with exactly the transactions that node made
-    // (node 0 also made the CREATE TABLE): nothing was re-logged under a new GTID.
-    const positions = nodes[0].sql("SELECT @@gtid_binlog_pos;").trim().split(",").sort();
-    const expected = nodes
-      .map((db, i) => `${db.settings.gtidDomainId}-${db.settings.serverId}-${ROWS_PER_NODE + 1 + (i === 0 ? 1 : 0)}`)
-      .sort();
-    assert.deepEqual(positions, expected);
-
-    for (const db of nodes) {
-      const r = dbHealth(db);
-      assert.equal(r.status, 0, r.stdout);
-      const lines = r.stdout.trim().split("\n");
-      assert.equal(lines.length, n - 1);
-      for (const line of lines) assert.match(line, /^node-\d\tYes\tYes\t0\t-$/);
-    }
-    nodes[0].sql(`STOP SLAVE '${nodeName(1)}';`);
-    const stopped = dbHealth(nodes[0]);
-    assert.equal(stopped.status, 1, "a stopped connection is unhealthy");
-    assert.match(stopped.stdout, /^node-1\tNo\tNo\tNULL\t-$/m);
-  } finally {
-    await Promise.all(nodes.map((db) => db.stop()));
-  }
-}
-
-describe("real replication between local MariaDB servers", () => {
-  test("two nodes: master-master through named connections", async () => {
-    await exerciseCluster(2);
-  });
-
-  test("three nodes: full multi-source mesh without duplicates or loops", async () => {
-    await exerciseCluster(3);
+  test("a rendered config is only comments, section headers and `key = value` lines, every key once, the values intact", () => {
+    let rendered = 0;
+    const reference = new Set(renderedOptions(renderMyCnf({ ...production, tls, socket: "/s", tmpdir: "/t" })).keys());
+    fc.assert(fc.property(settings, (s) => {
+      let cnf: string;
+      try {
+        cnf = renderMyCnf(s);
+      } catch (e) {
+        assert.match((e as Error).message, /^invalid MariaDB settings/);
+        return;
+      }
+      rendered++;
+      const keys: string[] = [];
+      for (const line of cnf.split("\n")) {
+        if (line === "" || line.startsWith("# ") || /^\[(mariadbd|sst)\]$/.test(line)) continue;
+        const m = /^([A-Za-z_-]+) = (\S(?:.*\S)?)$/.exec(line);
+        assert.ok(m, `not a key = value line: ${JSON.stringify(line)}`);
+        assert.doesNotMatch(m[2]!, /[\r\n#]/);
+        keys.push(m[1]!);
+      }
+      const options = renderedOptions(cnf);
+      assert.equal(keys.length, options.size + renderedOptions(cnf, "sst").size, "no key twice in a section");
+      for (const key of options.keys()) assert.ok(reference.has(key), `unexpected key ${key}`);
+      assert.equal(options.get("datadir"), s.datadir);
+      assert.equal(options.get("wsrep-node-name"), s.nodeName);
+      assert.equal(options.get("wsrep-cluster-address"), `gcomm://${s.clusterMembers.join(",")}`);
+      assert.equal(options.get("wsrep-provider-options"), `"${galeraProviderOptions(s)}"`);
+      assert.equal(providerOptions(galeraProviderOptions(s)).size, s.tls ? 15 : 12, "no provider option added through a field");
+    }), { numRuns: 400, seed: 20261207 });
+    assert.ok(rendered > 100, `only ${rendered} of 400 samples were valid: the generator is too hostile`);
   });
 });

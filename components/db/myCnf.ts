@@ -45,13 +45,14 @@ export const GALERA_TIMING = {
 
 /**
  * The timing for a chosen suspect timeout (the one knob the stack config exposes): keepalives stay
- * at their default, a member is dropped unconditionally after three suspect periods (at least the
- * default), and a membership change may take as long.
+ * at their default (at most a third of the suspect timeout, Galera's limit), a member is dropped
+ * unconditionally after three suspect periods (at least the default), and a membership change may
+ * take as long.
  */
 export function galeraTimingFor(suspectMs: number): GaleraTiming {
   const d = GALERA_TIMING.default;
   const inactiveMs = Math.max(d.inactiveMs, suspectMs * 3);
-  return { keepaliveMs: Math.min(d.keepaliveMs, Math.floor(suspectMs / 2)), suspectMs, inactiveMs, installMs: inactiveMs };
+  return { keepaliveMs: Math.min(d.keepaliveMs, Math.floor(suspectMs / 3)), suspectMs, inactiveMs, installMs: inactiveMs };
 }
 
 /** The Galera provider library installed by Debian's galera-4. */
@@ -236,8 +237,11 @@ export function galeraTimingProblems(prefix: string, t: GaleraTiming): string[] 
   checkInt(problems, `${prefix}.installMs`, t.installMs, 1000, 600_000);
   if (problems.length > 0) return problems;
   // A member must say it is alive several times before anyone suspects it, and be suspected before it is dropped.
-  if (t.keepaliveMs * 2 > t.suspectMs) problems.push(`${prefix}.keepaliveMs (${t.keepaliveMs}) must be at most half of suspectMs (${t.suspectMs})`);
+  // Galera refuses to start with a keepalive above a third of the suspect timeout, or an install timeout outside keepalive..inactive.
+  if (t.keepaliveMs * 3 > t.suspectMs) problems.push(`${prefix}.keepaliveMs (${t.keepaliveMs}) must be at most a third of suspectMs (${t.suspectMs})`);
   if (t.suspectMs > t.inactiveMs) problems.push(`${prefix}.suspectMs (${t.suspectMs}) must not exceed inactiveMs (${t.inactiveMs})`);
+  if (t.installMs > t.inactiveMs) problems.push(`${prefix}.installMs (${t.installMs}) must not exceed inactiveMs (${t.inactiveMs})`);
+  if (t.installMs < t.keepaliveMs) problems.push(`${prefix}.installMs (${t.installMs}) must not be shorter than keepaliveMs (${t.keepaliveMs})`);
   return problems;
 }
 

@@ -17,10 +17,10 @@ describe("sqlString / sqlIdentifier (pure)", () => {
   });
 });
 
-describe("sqlString against a real MariaDB", () => {
+describe("sqlString against a real MariaDB (a Galera node)", () => {
   let db: LocalMariadb;
   before(async () => {
-    db = await startLocalMariadb({ nodeIndex: 0, nodeCount: 1 });
+    db = await startLocalMariadb();
   });
   after(async () => {
     await db?.stop();

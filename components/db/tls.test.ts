@@ -1,59 +1,66 @@
 /**
- * Replication and app connections over TLS with real servers: two local mariadbd nodes
- * configured by renderMyCnf with TLS, wired by the rendered SQL (accounts REQUIRE SSL,
- * replication with MASTER_SSL_VERIFY_SERVER_CERT=1), with certificates made by openssl through
- * the same code the lab's model uses for the program's tls resources.
+ * App connections over TLS to a real Galera node configured by renderMyCnf with TLS (accounts
+ * from renderUsersSql with REQUIRE SSL), certificates from a throwaway openssl CA: plain TCP is
+ * refused, a client verifying the node with the CA gets in, one with another CA does not, nor one
+ * seeing a certificate for another address; FLUSH SSL loads a renewed certificate (what the
+ * wiring relies on). The group channel and SST over TLS are shown by galera.test.ts.
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { certRequest, generatePemKeyPair, locallySignedCert, selfSignedCert } from "../../lab/cloud/tlsCerts";
 import { renderAppEnv } from "../app/appEnv";
 import { DEMO_APP_DIR } from "../app/demoApp";
 import type { MyCnfTls } from "./myCnf";
-import { describeCluster, localNodeName, startReplicatingCluster, waitUntil, type LocalMariadb } from "./testing/localMariadb";
+import { renderUsersSql } from "./usersSql";
+import { cidrToMariaDbHost } from "./mariaDbHost";
+import { startLocalCluster, type LocalCluster, type LocalMariadb } from "./testing/localMariadb";
 
-/** A CA and issuer of server certificates for given IPs, as the program's dbTls.ts declares them. */
-function testCa(name: string) {
-  const key = generatePemKeyPair("ECDSA", { ecdsaCurve: "P256" });
-  const cert = selfSignedCert(key.privateKeyPem, { subject: { commonName: `${name} CA` } }, {
-    allowedUses: ["cert_signing", "crl_signing", "digital_signature"], validityPeriodHours: 24, isCaCertificate: true,
-  });
+/** A throwaway CA (openssl) issuing certificates for an IP, as dbTls.ts declares them for a node's private address. */
+function testCa(dir: string, name: string) {
+  const run = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const caKey = path.join(dir, `${name}-ca-key.pem`);
+  const caFile = path.join(dir, `${name}-ca.pem`);
+  run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey, "-out", caFile, "-days", "1", "-subj", `/CN=${name} CA`]);
+  let serial = 0;
   return {
-    certPem: cert.certPem,
-    issue(ip: string): { certPem: string; keyPem: string } {
-      const nodeKey = generatePemKeyPair("ECDSA", { ecdsaCurve: "P256" });
-      const csr = certRequest(nodeKey.privateKeyPem, { subject: { commonName: ip }, ipAddresses: [ip] });
-      const issued = locallySignedCert(csr, { certPem: cert.certPem, privateKeyPem: key.privateKeyPem }, {
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"], validityPeriodHours: 24,
-      });
-      return { certPem: issued.certPem, keyPem: nodeKey.privateKeyPem };
+    caFile,
+    /** A key and certificate for `ip` (files named after `ip` and a counter). */
+    issue(ip: string): { cert: string; key: string } {
+      const base = path.join(dir, `${name}-${ip}-${++serial}`);
+      const ext = `${base}.ext`;
+      writeFileSync(ext, `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+      run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}-key.pem`, "-out", `${base}.csr`, "-subj", `/CN=${ip}`]);
+      run(["x509", "-req", "-in", `${base}.csr`, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", `${base}-cert.pem`, "-days", "1", "-extfile", ext]);
+      return { cert: `${base}-cert.pem`, key: `${base}-key.pem` };
     },
   };
 }
 
-describe("replication and clients over TLS (two real servers)", () => {
+describe("app connections over TLS to a Galera node", () => {
   let dir: string;
-  let nodes: LocalMariadb[];
+  let cluster: LocalCluster;
+  let db: LocalMariadb;
   let ca: ReturnType<typeof testCa>;
-  const caPath = () => path.join(dir, "ca.pem");
-  const otherCaPath = () => path.join(dir, "other-ca.pem");
-  const nodeTls = (i: number): MyCnfTls => ({ ca: caPath(), cert: path.join(dir, `node-${i}`, "cert.pem"), key: path.join(dir, `node-${i}`, "key.pem") });
-  const install = (i: number, pems: { certPem: string; keyPem: string }) => {
-    writeFileSync(nodeTls(i).cert, pems.certPem);
-    writeFileSync(nodeTls(i).key, pems.keyPem, { mode: 0o600 });
+  let otherCaFile: string;
+  let nodeTls: MyCnfTls;
+  const password = "app-'pw\\";
+  /** Put a key and certificate where the node's config expects them (as the wiring rewrites them). */
+  const install = (files: { cert: string; key: string }) => {
+    copyFileSync(files.cert, nodeTls.cert);
+    copyFileSync(files.key, nodeTls.key);
   };
-  const client = (db: LocalMariadb, tlsArgs: string[]) =>
-    spawnSync("mariadb", ["--no-defaults", "--host=127.0.0.1", `--port=${db.port}`, "--user=app", "--password=app-pw", ...tlsArgs, "--batch", "--skip-column-names",
+  const client = (tlsArgs: string[]) =>
+    spawnSync("mariadb", ["--no-defaults", "--host=127.0.0.1", `--port=${db.port}`, "--user=app", `--password=${password}`, ...tlsArgs, "--batch", "--skip-column-names",
       "-e", "SHOW SESSION STATUS LIKE 'Ssl_version'"], { encoding: "utf8" });
+  const verified = (caFile: string) => client(["--ssl", `--ssl-ca=${caFile}`, "--ssl-verify-server-cert"]);
 
   /** Connects as the demo app does (lib.php app_db with an env from renderAppEnv); the session's TLS version or "ERROR ...". */
-  const phpConnect = (db: LocalMariadb, sslCa: string | undefined): string => {
+  const phpConnect = (sslCa: string | undefined): string => {
     const envPath = path.join(dir, "app.env");
-    writeFileSync(envPath, renderAppEnv({ region: "nyc3", dbHosts: ["127.0.0.1"], dbPort: db.port, dbName: "app", dbUser: "app", dbPassword: "app-pw", ...(sslCa ? { dbSslCa: sslCa } : {}) }));
+    writeFileSync(envPath, renderAppEnv({ region: "nyc3", dbHosts: ["127.0.0.1"], dbPort: db.port, dbName: "app", dbUser: "app", dbPassword: password, ...(sslCa ? { dbSslCa: sslCa } : {}) }));
     const php = `require '${DEMO_APP_DIR}/lib.php';
       try { [$pdo] = app_db(); echo $pdo->query("SHOW SESSION STATUS LIKE 'Ssl_version'")->fetch()['Value']; }
       catch (Throwable $e) { echo 'ERROR ', $e->getMessage(); }`;
@@ -64,78 +71,60 @@ describe("replication and clients over TLS (two real servers)", () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "dns-rr-ha-tls-test-"));
-    ca = testCa("cluster");
-    writeFileSync(caPath(), ca.certPem);
-    writeFileSync(otherCaPath(), testCa("other").certPem);
-    for (const i of [0, 1]) {
-      mkdirSync(path.join(dir, `node-${i}`));
-      install(i, ca.issue("127.0.0.1"));
-    }
-    nodes = await startReplicatingCluster(2, (i) => ({ tls: nodeTls(i) }), { caPath: caPath() });
+    ca = testCa(dir, "cluster");
+    otherCaFile = testCa(dir, "other").caFile;
+    const first = ca.issue("127.0.0.1");
+    nodeTls = { ca: ca.caFile, cert: path.join(dir, "server-cert.pem"), key: path.join(dir, "server-key.pem") };
+    install(first);
+    cluster = await startLocalCluster({ nodes: 1, tls: false, overrides: { tls: nodeTls } });
+    db = cluster.nodes[0]!;
+    db.sql(renderUsersSql({ appUser: "app", appPassword: password, appDatabase: "app", appHostPattern: cidrToMariaDbHost("127.0.0.0/8"), requireSsl: true }));
   });
   after(async () => {
-    await Promise.all((nodes ?? []).map((db) => db.stop()));
+    await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("serves TLS and requires it from every TCP client", () => {
-    for (const db of nodes) {
-      assert.deepEqual(db.rows("SELECT @@have_ssl AS have_ssl, @@require_secure_transport AS req, @@ssl_cert AS cert"),
-        [{ have_ssl: "YES", req: "1", cert: nodeTls(nodes.indexOf(db)).cert }]);
-    }
+  test("serves TLS and requires it from every TCP client; the group channel is TLS too", () => {
+    assert.deepEqual(db.rows("SELECT @@have_ssl AS have_ssl, @@require_secure_transport AS req, @@ssl_cert AS cert, @@ssl_ca AS ca, @@tls_version AS v"),
+      [{ have_ssl: "YES", req: "1", cert: nodeTls.cert, ca: nodeTls.ca, v: "TLSv1.2,TLSv1.3" }]);
+    assert.match(db.rows("SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'")[0]!.Value!, /socket\.ssl = YES/);
+    assert.match(db.sql("SHOW CREATE USER 'app'@'127.0.0.0/255.0.0.0';"), /REQUIRE SSL/);
   });
 
-  test("replication runs over TLS, verifying the peer's certificate against the CA", () => {
-    nodes.forEach((db, i) => {
-      const [status] = db.rows("SHOW ALL SLAVES STATUS");
-      assert.equal(status?.Connection_name, localNodeName(1 - i));
-      assert.equal(status?.Master_SSL_Allowed, "Yes");
-      assert.equal(status?.Master_SSL_Verify_Server_Cert, "Yes");
-      assert.equal(status?.Master_SSL_CA_File, caPath());
-      assert.equal(status?.Slave_IO_Running, "Yes", describeCluster(nodes));
-    });
-    nodes[0]!.sql("CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO app.t VALUES (1);");
-    return waitUntil("the row on node 1", () => nodes[1]!.sql("SELECT COUNT(*) FROM app.t;").trim() === "1", 10_000, () => describeCluster(nodes));
-  });
-
-  test("both accounts REQUIRE SSL", () => {
-    for (const user of ["app", "repl"]) {
-      const grants = nodes[0]!.sql(`SHOW CREATE USER '${user}'@'127.0.0.0/255.0.0.0';`);
-      assert.match(grants, /REQUIRE SSL/, `${user}: ${grants}`);
-    }
-  });
-
-  test("a plain client is refused; a client verifying the server with the CA gets in, with another CA it does not", () => {
-    const plain = client(nodes[0]!, ["--skip-ssl"]);
+  test("a plain client is refused; a client verifying the node with the CA gets in, with another CA it does not", () => {
+    const plain = client(["--skip-ssl"]);
     assert.notEqual(plain.status, 0, plain.stdout);
     assert.match(plain.stderr, /insecure transport|Access denied/i);
-    const verified = client(nodes[0]!, ["--ssl", `--ssl-ca=${caPath()}`, "--ssl-verify-server-cert"]);
-    assert.equal(verified.status, 0, verified.stderr);
-    assert.match(verified.stdout, /^Ssl_version\tTLSv1\.[23]$/m);
-    const wrong = client(nodes[0]!, ["--ssl", `--ssl-ca=${otherCaPath()}`, "--ssl-verify-server-cert"]);
+    const ok = verified(ca.caFile);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^Ssl_version\tTLSv1\.[23]$/m);
+    const wrong = verified(otherCaFile);
     assert.notEqual(wrong.status, 0, wrong.stdout);
     assert.match(wrong.stderr, /SSL|certificate/i);
   });
 
-  test("the demo app's PDO connection uses TLS and verifies the server", () => {
-    const connect = (sslCa: string | undefined) => phpConnect(nodes[0]!, sslCa);
-    assert.match(connect(caPath()), /^TLSv1\.[23]$/);
-    assert.match(connect(undefined), /^ERROR no database reachable: .*(insecure transport|Access denied)/, "without TLS the server refuses the app");
-    assert.match(connect(otherCaPath()), /^ERROR no database reachable: .*(SSL|certificate)/i, "a server the CA did not sign is refused");
+  test("the demo app's PDO connection uses TLS and verifies the node", () => {
+    assert.match(phpConnect(ca.caFile), /^TLSv1\.[23]$/);
+    assert.match(phpConnect(undefined), /^ERROR no database reachable: .*(insecure transport|Access denied)/, "without TLS the node refuses the app");
+    assert.match(phpConnect(otherCaFile), /^ERROR no database reachable: .*(SSL|certificate)/i, "a node the CA did not sign is refused");
   });
 
-  test("a peer whose certificate is for another address stops the IO thread with an SSL error; FLUSH SSL loads a renewed certificate", async () => {
-    const restart = () => nodes[0]!.sql(`STOP SLAVE '${localNodeName(1)}'; START SLAVE '${localNodeName(1)}';`);
-    const io = () => nodes[0]!.rows("SHOW ALL SLAVES STATUS")[0]!;
-    install(1, ca.issue("127.0.0.2"));
-    nodes[1]!.sql("FLUSH SSL;");
-    restart();
-    await waitUntil("an SSL error on node 0's IO thread", () => /SSL|certificate/i.test(io().Last_IO_Error ?? ""), 15_000, () => describeCluster(nodes));
-    assert.notEqual(io().Slave_IO_Running, "Yes");
-    assert.match(phpConnect(nodes[1]!, caPath()), /^ERROR no database reachable: .*(SSL|certificate|peer)/i, "the app refuses it too");
-    install(1, ca.issue("127.0.0.1"));
-    nodes[1]!.sql("FLUSH SSL;");
-    restart();
-    await waitUntil("replication from node 1 again", () => io().Slave_IO_Running === "Yes" && io().Last_IO_Errno === "0", 15_000, () => describeCluster(nodes));
+  test("a certificate for another address is refused by verifying clients; FLUSH SSL loads a renewed one without a restart", () => {
+    const uptime = () => Number(db.rows("SHOW GLOBAL STATUS LIKE 'Uptime'")[0]!.Value);
+    const started = Date.now() / 1000 - uptime();
+    install(ca.issue("127.0.0.2"));
+    db.sql("FLUSH SSL;");
+    const mismatch = verified(ca.caFile);
+    assert.notEqual(mismatch.status, 0, mismatch.stdout);
+    assert.match(mismatch.stderr, /SSL|certificate|match/i);
+    assert.match(phpConnect(ca.caFile), /^ERROR no database reachable: .*(SSL|certificate|peer|match)/i, "the app refuses it too");
+    install(ca.issue("127.0.0.1"));
+    db.sql("FLUSH SSL;");
+    const renewed = verified(ca.caFile);
+    assert.equal(renewed.status, 0, renewed.stderr);
+    assert.match(phpConnect(ca.caFile), /^TLSv1\.[23]$/);
+    assert.ok(Math.abs(Date.now() / 1000 - uptime() - started) < 3, "the same server process all along");
+    assert.ok(db.synced());
   });
 });

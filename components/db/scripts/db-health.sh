@@ -23,7 +23,11 @@ fi
 while (($#)); do
   case "$1" in
     --expect)
-      expect=${2:-}
+      (($# >= 2)) || {
+        echo "db-health: --expect needs a member count" >&2
+        exit 64
+      }
+      expect=$2
       shift 2
       ;;
     --)

@@ -29,6 +29,10 @@ DROPIN=/etc/systemd/system/mariadb.service.d/50-dns-rr-ha.conf
 SERVICE=mariadb
 HEARTBEAT_SERVICE=dns-rr-ha-db-heartbeat.service
 HEARTBEAT_UNIT=/etc/systemd/system/$HEARTBEAT_SERVICE
+# Left by a run that installed a new config but was refused the restart (the
+# cluster was incomplete): the next run restarts although nothing differs any
+# more. In /run: after a reboot MariaDB runs the installed config anyway.
+RESTART_PENDING=/run/dns-rr-ha-db-restart-pending
 
 log() { echo "wire-db: $*" >&2; }
 # write_if_changed FILE CONTENT: writes CONTENT (which ends with a newline) to
@@ -125,7 +129,40 @@ if systemctl is-active --quiet "$SERVICE"; then
   fi
 fi
 
+# Datadir. What it holds decides what may happen (checked before anything is
+# installed: a refused node keeps running as it was, and no later restart of
+# MariaDB can pick up the new config and join over the old rows):
+#    fresh       nothing yet: bootstrap initialises it; a joiner leaves it empty
+#                and receives a full copy from a running member (SST);
+#    member      grastate.dat: it was a cluster member; it rejoins and catches up
+#                (IST, or SST if it was away longer than the gcache covers);
+#    pre-galera  system tables but no grastate.dat: a datadir from before the
+#                Galera tier. A joiner would have it replaced by the cluster's
+#                copy, so the wiring refuses (see DURABILITY.md, migrating);
+#                a bootstrap forms the cluster from it, keeping its rows.
+if [[ -f $DATADIR/grastate.dat ]]; then
+  datadir_state=member
+elif [[ -d $DATADIR/mysql ]]; then
+  datadir_state=pre-galera
+elif [[ ! -d $DATADIR || -z $(ls -A "$DATADIR") ]]; then
+  datadir_state=fresh
+else
+  die "$DATADIR holds files but neither system tables nor grastate.dat; refusing to touch it"
+fi
+log "datadir $DATADIR: $datadir_state"
+if ((!bootstrap)) && [[ $datadir_state == pre-galera ]]; then
+  die "$DATADIR holds a datadir from before the Galera tier: joining would replace its rows with the cluster's copy. Check it holds nothing the cluster lacks (CHECKSUM TABLE against the first DB node), then move it aside (systemctl stop $SERVICE; mv $DATADIR $DATADIR.pre-galera) and run pulumi up again"
+fi
+if ((bootstrap)) && [[ $datadir_state == member ]]; then
+  log "this node was a cluster member already: joining, not bootstrapping"
+  bootstrap=0
+fi
+
 restart_needed=0
+if [[ -e $RESTART_PENDING ]]; then
+  restart_needed=1
+  log "a restart for an earlier config change is pending"
+fi
 
 # TLS: every file the new my.cnf names must be there and the key readable by
 # mysql, or MariaDB would come up without TLS and (require_secure_transport)
@@ -167,33 +204,7 @@ if write_if_changed "$DROPIN" "$dropin_content"; then
   log "installed $DROPIN"
 fi
 
-# 4. Datadir. What it holds decides what may happen:
-#    fresh       nothing yet: bootstrap initialises it; a joiner leaves it empty
-#                and receives a full copy from a running member (SST);
-#    member      grastate.dat: it was a cluster member; it rejoins and catches up
-#                (IST, or SST if it was away longer than the gcache covers);
-#    pre-galera  system tables but no grastate.dat: a datadir from before the
-#                Galera tier. A joiner would have it replaced by the cluster's
-#                copy, so the wiring refuses (see DURABILITY.md, migrating);
-#                a bootstrap forms the cluster from it, keeping its rows.
-if [[ -f $DATADIR/grastate.dat ]]; then
-  datadir_state=member
-elif [[ -d $DATADIR/mysql ]]; then
-  datadir_state=pre-galera
-elif [[ ! -d $DATADIR || -z $(ls -A "$DATADIR") ]]; then
-  datadir_state=fresh
-else
-  die "$DATADIR holds files but neither system tables nor grastate.dat; refusing to touch it"
-fi
-log "datadir $DATADIR: $datadir_state"
-if ((!bootstrap)) && [[ $datadir_state == pre-galera ]]; then
-  die "$DATADIR holds a datadir from before the Galera tier: joining would replace its rows with the cluster's copy. Check it holds nothing the cluster lacks (CHECKSUM TABLE against the first DB node), then move it aside (systemctl stop $SERVICE; mv $DATADIR $DATADIR.pre-galera) and run pulumi up again"
-fi
-if ((bootstrap)) && [[ $datadir_state == member ]]; then
-  log "this node was a cluster member already: joining, not bootstrapping"
-  bootstrap=0
-fi
-
+# 4. A fresh datadir (see above): initialised for a bootstrap, left empty for a joiner.
 new_datadir() {
   # Initialised beside it and renamed into place, so an interrupted run never
   # leaves a half-initialised datadir that a re-run would trust.
@@ -234,13 +245,16 @@ elif ((restart_needed)); then
   # away for a moment never costs the cluster its quorum or its last donor.
   size=$(wsrep wsrep_cluster_size)
   if [[ $size != "$CLUSTER_SIZE" ]] || ! synced; then
+    touch "$RESTART_PENDING"
     die "not restarting $SERVICE for its new config: the cluster has ${size:-?} of $CLUSTER_SIZE members (or this node is not Synced); re-run once all are back"
   fi
   log "restarting $SERVICE (config changed; cluster complete: $size members)"
-  systemctl restart --no-block "$SERVICE"
-  # Let systemd take the old server down before the wait below asks it.
-  sleep 2
+  # Blocking: the old server is gone and the new one started before the wait below asks
+  # "Synced?" (with --no-block the old one could still answer yes). Bounded like the wait; a
+  # failed start is caught there.
+  timeout "$START_WAIT_SECONDS" systemctl restart "$SERVICE" || log "systemctl restart $SERVICE did not finish cleanly; checking the node"
 fi
+rm -f "$RESTART_PENDING"
 
 # 6. Wait until this node serves: Synced in the primary component.
 waited=0
