@@ -234,7 +234,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 async function startNode(plan: NodePlan, bootstrap: boolean): Promise<LocalMariadb> {
   const { settings, dir } = plan;
   const cnf = path.join(dir, "my.cnf");
-  writeFileSync(cnf, renderMyCnf(settings));
+  // mariabackup SST archives its logs in /tmp/sst_log_archive by default: keep them with the node.
+  writeFileSync(cnf, `${renderMyCnf(settings)}\n[sst]\nsst-log-archive-dir = ${path.join(dir, "sst-log-archive")}\n`);
   const socket = settings.socket!;
   const errorLog = () => (existsSync(settings.logError) ? readFileSync(settings.logError, "utf8").slice(-4000) : "(no error log)");
   let child: ChildProcess | undefined;
