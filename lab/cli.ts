@@ -7,6 +7,7 @@ import { labUp, describeLab } from "./up";
 import { labDown } from "./down";
 import { readLabState } from "./labState";
 import { applyFault, FAULT_USAGE, healLab, parseFault } from "./faultCommand";
+import { describeDbCluster, probeDbCluster } from "./dbStatus";
 
 const USAGE = `usage: npm run lab -- [up [--stack NAME] | down | status [--json] | exec HOST -- CMD... | fault KIND ... | heal]\n\nfaults:\n${FAULT_USAGE}`;
 
@@ -49,11 +50,13 @@ async function main(args: string[]): Promise<number> {
             return 0;
         case "status": {
             const state = readLabState();
+            // Every DB node and the arbitrator are asked at once, each within a timeout.
+            const dbCluster = state ? await probeDbCluster(state) : undefined;
             if (rest.includes("--json")) {
-                process.stdout.write(`${JSON.stringify(state ?? { up: false }, null, 2)}\n`);
+                process.stdout.write(`${JSON.stringify(state ? { ...state, dbCluster } : { up: false }, null, 2)}\n`);
                 return state ? 0 : 1;
             }
-            process.stdout.write(state ? `${describeLab(state)}\n` : "no lab is up\n");
+            process.stdout.write(state ? `${[describeLab(state), ...describeDbCluster(dbCluster!)].join("\n")}\n` : "no lab is up\n");
             return state ? 0 : 1;
         }
         case "exec": {

@@ -1,7 +1,8 @@
 /**
  * The lab's data-safety scenarios (issue 5), each a function returning its report, its part of the
- * timeline and the facts a test asserts on: acknowledged writes lost when a master dies, replication
- * after a partition, lag under load, sessions when memcached dies, and what the LB hop costs.
+ * timeline and the facts a test asserts on: acknowledged writes lost when a Galera node dies or a
+ * region is cut off, what a commit costs, apply lag under load, sessions when memcached dies, uploads,
+ * and what the LB hop costs.
  */
 import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -10,90 +11,118 @@ import * as os from "os";
 import * as path from "path";
 import { LabState } from "../../lab/labState";
 import { LAB_PREFIX } from "../../lab/labPaths";
-import { blackhole, fabricState, heal, openFabric, partition, unblackhole } from "../../lab/net";
+import { blackhole, openFabric, unblackhole } from "../../lab/net";
+import { firstSample, runDbOpsFrom, sampleHealth } from "../../lab/testing/dbCluster";
 import { shellQuote } from "../../components/wiring/wiringScript";
 import { inHost } from "../../lab/testing/labClient";
 import { sideBySide } from "../figures";
 import { ackedKeys, missingAckedKeys, RequestRecord } from "../report/records";
-import { sigkillMainPids } from "../../lab/faultCommand";
+import { applyFault, healLab, sigkillMainPids } from "../../lab/faultCommand";
 import { overallStats, percentile } from "../report/stats";
 import { buildTimeline, loadSeries, Marker, Series } from "../report/timeline";
 import { BenchContext, ScenarioOutcome } from "../scenario";
-import { checksums, dbNodes, keysPresent, replicationHealth, setSemisync, sql, waitReplicationHealthy } from "./labDb";
+import { dbNodes, keysPresent, sql, waitChecksumsEqual, waitClusterHealthy } from "./labDb";
 import { siteThrough, writeThroughEntryPoints } from "./writeLoad";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The database the bench's own probe tables live in (not the app's: its checksums stay the app's). */
+const BENCH_DB = "dns_rr_ha_bench";
+
+function ensureBenchTables(state: LabState): void {
+    sql(state, dbNodes(state)[0]!.name, [
+        `CREATE DATABASE IF NOT EXISTS ${BENCH_DB}`,
+        `CREATE TABLE IF NOT EXISTS ${BENCH_DB}.apply_lag (id BIGINT AUTO_INCREMENT PRIMARY KEY, run VARCHAR(32) NOT NULL, origin VARCHAR(64) NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY run_origin (run, origin, id)) ENGINE=InnoDB`,
+        `CREATE TABLE IF NOT EXISTS ${BENCH_DB}.commit_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, at TIMESTAMP(6) NOT NULL) ENGINE=InnoDB`,
+    ].join("; "));
+}
+
 /**
- * Replication lag, per heartbeat: on each node one client session asks every 50 ms which peer
- * heartbeats the node holds and how old they are on the server's clock; a heartbeat's lag is its
- * age when it is first seen (so the 1 s heartbeat period is not counted; the error is at most the
- * 50 ms poll). Per second: the largest lag of the heartbeats first seen in that second. A node
- * that dies stops its session; its series then has a gap.
+ * A long-lived mariadb client session on a DB node fed `script` on stdin; every output line goes
+ * to `onLine`. `stop()` ends it (the whole process group: nsenter forks the client).
  */
-async function sampleLag(state: LabState, started: number, stop: Promise<unknown>): Promise<{ series: Record<string, (number | null)[]>; lags: number[] }> {
-    const series: Record<string, (number | null)[]> = {};
-    const lags: number[] = [];
-    const polls = 20 * 600;
-    const query = "SELECT host, ts, TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM dns_rr_ha.heartbeat WHERE server_id <> @@server_id; DO SLEEP(0.05);\n";
-    const sessions = dbNodes(state).map((d) => {
-        const seen = new Set<string>();
-        let first = true;
-        let firstRound = Date.now();
-        const p = spawn("nsenter", ["--target", String(d.leaderPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--", "mariadb", "--batch", "--skip-column-names", "--unbuffered"], { stdio: ["pipe", "pipe", "ignore"], detached: true });
-        p.stdin.on("error", () => undefined);
-        p.stdin.end(query.repeat(polls));
-        let rest = "";
-        p.stdout.on("data", (c: Buffer) => {
-            const lines = (rest + c.toString()).split("\n");
-            rest = lines.pop() ?? "";
-            // Rows there before the first poll were written before we looked: their age is no lag.
-            if (first && Date.now() - firstRound > 100) first = false;
-            for (const line of lines) {
-                const [peer, ts, us] = line.split("\t");
-                if (!peer || !ts || us === undefined) continue;
-                const id = `${peer}|${ts}`;
-                if (seen.has(id)) continue;
-                seen.add(id);
-                if (first) continue;
-                const second = Math.floor((Date.now() - started) / 1000);
-                const values = (series[`lag ${peer}→${d.name}`] ??= []);
-                const ms = Number(us) / 1000;
-                lags.push(ms);
-                values[second] = Math.max(values[second] ?? 0, ms);
-            }
-        });
-        firstRound = Date.now();
-        return new Promise<void>((resolve) => {
-            p.on("close", () => resolve());
-            // nsenter forks the client (a new PID namespace needs a child): signal the whole group.
-            const end = () => {
-                try {
-                    process.kill(-p.pid!, "SIGTERM");
-                } catch {
-                    // Already gone.
-                }
-            };
-            stop.then(end, end);
-        });
+function sqlSession(state: LabState, host: string, script: string, onLine: (line: string) => void): { done: Promise<void>; stop(): void } {
+    const d = state.hosts.find((h) => h.name === host)!;
+    const p = spawn("nsenter", ["--target", String(d.leaderPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--", "mariadb", "--batch", "--skip-column-names", "--unbuffered"], { stdio: ["pipe", "pipe", "ignore"], detached: true });
+    p.stdin.on("error", () => undefined);
+    p.stdin.end(script);
+    let rest = "";
+    p.stdout.on("data", (c: Buffer) => {
+        const lines = (rest + c.toString()).split("\n");
+        rest = lines.pop() ?? "";
+        for (const l of lines) if (l !== "") onLine(l);
     });
+    const done = new Promise<void>((resolve) => p.on("close", () => resolve()));
+    return {
+        done,
+        stop: () => {
+            try {
+                process.kill(-p.pid!, "SIGTERM");
+            } catch {
+                // Already gone.
+            }
+        },
+    };
+}
+
+/**
+ * Apply lag, Galera's "replication lag": how long after a commit returned on one node its row is
+ * visible to a read on another (reads are local and do not wait: wsrep_sync_wait = 0). On each
+ * node one session commits a marker row every 100 ms and reads the server's clock right after
+ * the commit returned; on every other node one session polls every 10 ms for those markers and
+ * notes when each is first seen. Lag = first seen - commit returned (the lab's containers share
+ * one clock); it can be negative: the peer applies the write-set while the committer still waits
+ * for its own turn in the total order. Per second: the largest lag of the markers committed then.
+ */
+async function sampleApplyLag(state: LabState, started: number, stop: Promise<unknown>): Promise<{ series: Record<string, (number | null)[]>; lags: number[]; byPair: Record<string, number[]> }> {
+    ensureBenchTables(state);
+    const run = `r${Date.now().toString(36)}`;
+    const nodes = dbNodes(state);
+    const rounds = 10 * 600;
+    const series: Record<string, (number | null)[]> = {};
+    const byPair: Record<string, number[]> = {};
+    const committed = new Map<string, number>();
+    const seen = new Map<string, number>();
+    const sessions: { done: Promise<void>; stop(): void }[] = [];
+    const record = (pair: string, id: string) => {
+        const c = committed.get(id);
+        const v = seen.get(`${pair}|${id}`);
+        if (c === undefined || v === undefined) return;
+        const ms = v - c;
+        (byPair[pair] ??= []).push(ms);
+        const second = Math.floor((c - started) / 1000);
+        const values = (series[`apply lag ${pair}`] ??= []);
+        if (second >= 0) values[second] = Math.max(values[second] ?? -Infinity, ms);
+    };
+    for (const a of nodes) {
+        const insert = `INSERT INTO ${BENCH_DB}.apply_lag (run, origin) VALUES ('${run}', '${a.name}'); SELECT LAST_INSERT_ID(), UNIX_TIMESTAMP(NOW(6)); DO SLEEP(0.1);\n`;
+        sessions.push(sqlSession(state, a.name, insert.repeat(rounds), (line) => {
+            const [id, ts] = line.split("\t");
+            if (!id || !ts) return;
+            committed.set(id, Number(ts) * 1000);
+            for (const b of nodes) if (b !== a) record(`${a.name}→${b.name}`, id);
+        }));
+        for (const b of nodes.filter((x) => x !== a)) {
+            const pair = `${a.name}→${b.name}`;
+            const poll = `SELECT id, UNIX_TIMESTAMP(NOW(6)) FROM ${BENCH_DB}.apply_lag WHERE run = '${run}' AND origin = '${a.name}' ORDER BY id DESC LIMIT 5; DO SLEEP(0.01);\n`;
+            sessions.push(sqlSession(state, b.name, poll.repeat(rounds * 10), (line) => {
+                const [id, ts] = line.split("\t");
+                if (!id || !ts || seen.has(`${pair}|${id}`)) return;
+                seen.set(`${pair}|${id}`, Number(ts) * 1000);
+                record(pair, id);
+            }));
+        }
+    }
     await stop.catch(() => undefined);
-    await Promise.all(sessions);
-    return { series, lags: lags.sort((a, b) => a - b) };
+    for (const s of sessions) s.stop();
+    await Promise.all(sessions.map((s) => s.done));
+    const lags = Object.values(byPair).flat().sort((x, y) => x - y);
+    for (const v of Object.values(byPair)) v.sort((x, y) => x - y);
+    return { series, lags, byPair };
 }
 
 function lagSeries(lag: Record<string, (number | null)[]>, seconds: number): Series[] {
     return Object.entries(lag).map(([name, values]) => ({ name, unit: "ms", axis: "right", values: Array.from({ length: seconds }, (_, i) => values[i] ?? null) }));
-}
-
-/** Waits until both nodes hold the same checksums (replication has drained); returns them. */
-async function convergedChecksums(state: LabState, timeoutMs: number): Promise<{ equal: boolean; values: string[] }> {
-    const t = Date.now();
-    for (;;) {
-        const values = dbNodes(state).map((d) => checksums(state, d.name));
-        if (values.every((v) => v === values[0]) || Date.now() - t > timeoutMs) return { equal: values.every((v) => v === values[0]), values };
-        await sleep(500);
-    }
 }
 
 /** Acknowledged writes missing, summed over every DB node. */
@@ -101,14 +130,30 @@ function missingOnAnyNode(state: LabState, records: readonly RequestRecord[], pr
     return dbNodes(state).reduce((n, d) => n + missingAckedKeys(records, keysPresent(state, d.name, prefix)).length, 0);
 }
 
-export interface MasterKillFacts {
-    readonly mode: "semisync" | "async";
+/** The longest time, ms, between two consecutive acknowledgements after `afterMs` (load-relative). */
+function longestAckGap(records: readonly RequestRecord[], afterMs: number): number {
+    const acks = records.filter((r) => r.acked).map((r) => r.t + r.ms).filter((t) => t >= afterMs).sort((a, b) => a - b);
+    let gap = acks.length > 0 ? acks[0]! - afterMs : 0;
+    for (let i = 1; i < acks.length; i++) gap = Math.max(gap, acks[i]! - acks[i - 1]!);
+    return Math.round(gap);
+}
+
+/** The region cut off from the others (the first entry point's), the rest, and the witness's. */
+function regionsOf(state: LabState): { first: string; others: string[] } {
+    const all = [...new Set([...state.entryPoints.map((e) => e.region), ...state.hosts.filter((h) => h.role === "witness").map((h) => h.region)])];
+    return { first: state.entryPoints[0]!.region, others: all.filter((r) => r !== state.entryPoints[0]!.region) };
+}
+
+export interface NodeKillFacts {
     readonly acked: number;
     readonly failed: number;
-    /** Acknowledged writes not on the surviving master while the killed one was down. */
+    /** Acknowledged writes not on the surviving node while the killed one was down. */
     readonly lostOnSurvivor: number;
-    /** Acknowledged writes missing on any node after the killed one came back and caught up. */
+    /** Acknowledged writes missing on any node after the killed one came back and rejoined. */
     readonly missingAfterCatchUp: number;
+    /** The longest time without an acknowledged write after the kill (the suspect timeout). */
+    readonly stallMs: number;
+    /** Restart to every node Synced in a complete cluster. */
     readonly catchUpMs: number;
     readonly checksumsMatch: boolean;
 }
@@ -116,48 +161,49 @@ export interface MasterKillFacts {
 /**
  * Writes through both regions; SIGKILLs the first region's MariaDB mid-stream and keeps it down
  * (as a dead host would be), counts the acknowledged writes the survivor lacks, then restarts it
- * and checks it catches up by itself and every table checksum matches.
+ * and checks it rejoins by itself (IST) and every table checksum matches.
  */
-export async function masterKill(ctx: BenchContext, state: LabState, mode: "semisync" | "async", durationSec: number, killAtSec: number): Promise<{ outcome: ScenarioOutcome; facts: MasterKillFacts }> {
+export async function dbNodeKill(ctx: BenchContext, state: LabState, durationSec: number, killAtSec: number): Promise<{ outcome: ScenarioOutcome; facts: NodeKillFacts }> {
     const [victim, survivor] = [state.entryPoints[0]!.region, state.entryPoints[1]!.region].map((r) => dbNodes(state).find((d) => d.region === r)!);
-    setSemisync(state, mode === "semisync");
     try {
-        await waitReplicationHealthy(state, 60_000);
+        await waitClusterHealthy(state, 60_000);
         const started = Date.now();
-        const load = writeThroughEntryPoints(ctx, state, `kill-${mode}`, ctx.rate, durationSec);
-        const lag = sampleLag(state, started, load);
+        const load = writeThroughEntryPoints(ctx, state, "kill", ctx.rate, durationSec);
+        const lag = sampleApplyLag(state, started, load);
         await sleep(killAtSec * 1000);
         const killAt = (Date.now() - started) / 1000;
-        ctx.log(`${mode}: SIGKILL on ${victim!.name} at ${killAt.toFixed(1)} s: ${sigkillMainPids(state, victim!.name, ["mariadb.service"], true)}`);
+        ctx.log(`SIGKILL on ${victim!.name} at ${killAt.toFixed(1)} s: ${sigkillMainPids(state, victim!.name, ["mariadb.service"], true)}`);
         const writes = await load;
         const lagValues = await lag;
         const acked = ackedKeys(writes.records);
-        // Give the survivor's SQL thread a moment to apply what its relay log already holds.
-        await sleep(3000);
-        const onSurvivor = keysPresent(state, survivor!.name, writes.prefix);
-        const lostOnSurvivor = missingAckedKeys(writes.records, onSurvivor).length;
+        // Galera: an acknowledged write is on every member of the primary component already; allow its apply.
+        await sleep(1000);
+        const lostOnSurvivor = missingAckedKeys(writes.records, keysPresent(state, survivor!.name, writes.prefix)).length;
+        // `systemctl start` returns once the node has rejoined (IST) and told systemd it is ready.
+        const restartEpoch = Date.now();
+        const restartedAt = (restartEpoch - started) / 1000;
         inHost(state, victim!.name, "systemctl start mariadb");
-        const restartedAt = (Date.now() - started) / 1000;
-        const catchUpMs = await waitReplicationHealthy(state, 120_000);
-        const sums = await convergedChecksums(state, 20_000);
+        await waitClusterHealthy(state, 120_000);
+        const catchUpMs = Date.now() - restartEpoch;
+        const sums = await waitChecksumsEqual(state, 20_000);
         const missingAfterCatchUp = missingOnAnyNode(state, writes.records, writes.prefix);
-        const facts: MasterKillFacts = {
-            mode, acked: acked.length, failed: writes.records.filter((r) => !r.ok).length, lostOnSurvivor, missingAfterCatchUp, catchUpMs, checksumsMatch: sums.equal,
-        };
+        const stallMs = longestAckGap(writes.records, killAt * 1000);
+        const facts: NodeKillFacts = { acked: acked.length, failed: writes.records.filter((r) => !r.ok).length, lostOnSurvivor, missingAfterCatchUp, stallMs, catchUpMs, checksumsMatch: sums.equal };
         const seconds = Math.ceil(Math.max(durationSec, restartedAt));
-        const markers: Marker[] = [{ t: killAt, label: `SIGKILL ${victim!.name} (${mode})` }, { t: restartedAt, label: `${victim!.name} restarted` }];
+        const markers: Marker[] = [{ t: killAt, label: `SIGKILL ${victim!.name}` }, { t: restartedAt, label: `${victim!.name} restarted` }];
         return {
             facts,
             outcome: {
                 report: {
-                    name: `MariaDB master killed under writes (${mode})`,
-                    description: `Writes at ${ctx.rate}/s through both entry points; ${victim!.name} SIGKILLed at ${killAt.toFixed(1)} s and kept down; the survivor ${survivor!.name} checked for every acknowledged write 3 s later; then ${victim!.name} restarted and checked to catch up by itself (CHECKSUM TABLE on all nodes).`,
+                    name: "a Galera node killed under writes",
+                    description: `Writes at ${ctx.rate}/s through both entry points; ${victim!.name} SIGKILLed at ${killAt.toFixed(1)} s and kept down; the survivor ${survivor!.name} checked for every acknowledged write; then ${victim!.name} restarted and timed until every node is Synced in a complete cluster (IST), CHECKSUM TABLE compared on all nodes.`,
                     figures: [
                         { name: "writes acknowledged", unit: "writes", a: { label: "app", value: facts.acked } },
                         { name: "acknowledged writes missing on the survivor", unit: "writes", a: { label: survivor!.name, value: lostOnSurvivor } },
-                        { name: "acknowledged writes missing after catch-up", unit: "writes", a: { label: "all nodes", value: missingAfterCatchUp } },
-                        { name: "writes refused or failed during the failover", unit: "writes", a: { label: "app", value: facts.failed } },
-                        { name: "restart to replication healthy", unit: "ms", a: { label: victim!.name, value: catchUpMs } },
+                        { name: "acknowledged writes missing after it rejoined", unit: "writes", a: { label: "all nodes", value: missingAfterCatchUp } },
+                        { name: "writes failed (in flight at the kill, or during the stall)", unit: "writes", a: { label: "app", value: facts.failed } },
+                        { name: "longest time without an acknowledged write after the kill", unit: "ms", a: { label: "app", value: stallMs } },
+                        { name: "restart to every node Synced (catch-up)", unit: "ms", a: { label: victim!.name, value: catchUpMs } },
                         { name: "checksums equal after catch-up", unit: "1 = yes", a: { label: "all nodes", value: sums.equal ? 1 : 0 } },
                     ],
                     loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
@@ -168,138 +214,176 @@ export async function masterKill(ctx: BenchContext, state: LabState, mode: "semi
         };
     } finally {
         inHost(state, victim!.name, "systemctl start mariadb");
-        setSemisync(state, true);
     }
 }
 
 export interface PartitionFacts {
+    readonly cutRegion: string;
     readonly acked: number;
-    readonly resumeMs: number;
-    readonly replicationErrors: string[];
+    /** Writes acknowledged, per region's entry point. */
+    readonly ackedByRegion: Record<string, number>;
+    /** Writes that failed, per region's entry point (the cut-off side refuses; both sides stall first). */
+    readonly failedByRegion: Record<string, number>;
+    /** Heal until the cut-off node is Synced again. */
+    readonly healMs: number;
     readonly missingAfterHeal: number;
     readonly checksumsMatch: boolean;
 }
 
-/** Both regions take writes while cut apart for `partitionSec`; after healing, replication must resume by itself, error-free, and converge. */
+/**
+ * The first region cut off from every other (the other data region and the witness) for
+ * `partitionSec` under writes through both entry points; then healed. The majority side goes on
+ * after the suspect timeout, the cut-off side refuses; after healing its node rejoins by itself.
+ */
 export async function partitionHeal(ctx: BenchContext, state: LabState, partitionSec: number): Promise<{ outcome: ScenarioOutcome; facts: PartitionFacts }> {
-    await waitReplicationHealthy(state, 60_000);
-    const fabric = openFabric(LAB_PREFIX);
-    const vpcOf = (region: string) => Object.values(fabricState(fabric).vpcs).find((v) => v.region === region)!.name;
-    const [a, b] = state.entryPoints.map((e) => e.region);
-    const durationSec = partitionSec + 6;
+    await waitClusterHealthy(state, 60_000);
+    const { first: cut, others } = regionsOf(state);
+    const cutNode = dbNodes(state).find((d) => d.region === cut)!;
+    const durationSec = partitionSec + 8;
+    const sampler = sampleHealth(state, dbNodes(state).map((d) => d.name), 250);
     const started = Date.now();
     const load = writeThroughEntryPoints(ctx, state, "partition", ctx.rate, durationSec);
-    const lag = sampleLag(state, started, load);
     await sleep(2000);
-    await partition(fabric, vpcOf(a!), vpcOf(b!));
+    for (const other of others) await applyFault(state, { kind: "partition", regions: [cut, other] });
     const cutAt = (Date.now() - started) / 1000;
     let healedAt = cutAt;
+    let healEpoch = Date.now();
     try {
         await sleep(partitionSec * 1000);
     } finally {
-        await heal(fabric);
-        healedAt = (Date.now() - started) / 1000;
+        await healLab();
+        healEpoch = Date.now();
+        healedAt = (healEpoch - started) / 1000;
     }
     const writes = await load;
-    const lagValues = await lag;
-    const resumeMs = await waitReplicationHealthy(state, 120_000);
-    const replicationErrors = dbNodes(state).flatMap((d) => (replicationHealth(state, d.name).report?.connections ?? []).flatMap((c) => (c.last_error ? [`${d.name}/${c.name}: ${c.last_error}`] : [])));
-    const sums = await convergedChecksums(state, 20_000);
-    const acked = ackedKeys(writes.records);
+    await waitClusterHealthy(state, 120_000);
+    const samples = await sampler.stop();
+    const back = firstSample(samples, cutNode.name, healEpoch, (h) => h.serving);
+    const healMs = back ? back.epochMs - healEpoch : Date.now() - healEpoch;
+    const sums = await waitChecksumsEqual(state, 20_000);
     const missingAfterHeal = missingOnAnyNode(state, writes.records, writes.prefix);
-    const facts: PartitionFacts = { acked: acked.length, resumeMs, replicationErrors, missingAfterHeal, checksumsMatch: sums.equal };
+    const byRegion = (f: (r: RequestRecord) => boolean) => Object.fromEntries(state.entryPoints.map((e, i) => [e.region, writes.results[i]!.records.filter(f).length]));
+    const facts: PartitionFacts = {
+        cutRegion: cut, acked: ackedKeys(writes.records).length, ackedByRegion: byRegion((r) => r.acked === true), failedByRegion: byRegion((r) => !r.ok),
+        healMs, missingAfterHeal, checksumsMatch: sums.equal,
+    };
     const seconds = Math.ceil(durationSec);
-    const markers: Marker[] = [{ t: cutAt, label: `partition ${a} | ${b}` }, { t: healedAt, label: "healed" }];
+    const markers: Marker[] = [{ t: cutAt, label: `${cut} cut off from ${others.join(" + ")}` }, { t: healedAt, label: "healed" }];
     return {
         facts,
         outcome: {
             report: {
-                name: `regions partitioned for ${partitionSec} s under writes`,
-                description: `Writes at ${ctx.rate}/s through both entry points while ${a} and ${b} cannot reach each other for ${partitionSec} s (the client reaches both); then healed.`,
+                name: `a region cut off for ${partitionSec} s under writes`,
+                description: `Writes at ${ctx.rate}/s through both entry points while ${cut} cannot reach ${others.join(" or ")} for ${partitionSec} s (the client reaches both entry points); then healed. ${cutNode.name} loses quorum and refuses; the majority side goes on after the suspect timeout; after healing ${cutNode.name} rejoins by IST.`,
                 figures: [
-                    { name: "writes acknowledged", unit: "writes", a: { label: "app", value: facts.acked } },
-                    { name: "heal to replication healthy", unit: "ms", a: { label: "all nodes", value: resumeMs } },
-                    { name: "replication errors", unit: "errors", a: { label: "all connections", value: replicationErrors.length } },
+                    ...state.entryPoints.map((e) => ({ name: `writes acknowledged through ${e.region}`, unit: "writes", a: { label: "app", value: facts.ackedByRegion[e.region] ?? 0 } })),
+                    ...state.entryPoints.map((e) => ({ name: `writes refused or failed through ${e.region}`, unit: "writes", a: { label: "app", value: facts.failedByRegion[e.region] ?? 0 } })),
                     { name: "acknowledged writes missing after heal", unit: "writes", a: { label: "all nodes", value: missingAfterHeal } },
+                    { name: "heal to the cut-off node Synced", unit: "ms", a: { label: cutNode.name, value: healMs } },
                     { name: "checksums equal after heal", unit: "1 = yes", a: { label: "all nodes", value: sums.equal ? 1 : 0 } },
                 ],
                 loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
                 markers,
             },
-            timeline: buildTimeline(seconds, [...loadSeries(writes.records, seconds, "writes"), ...lagSeries(lagValues.series, seconds)], markers),
+            timeline: buildTimeline(seconds, loadSeries(writes.records, seconds, "writes"), markers),
         },
     };
 }
 
 export interface CommitLatencyFacts {
-    readonly semisyncMs: number;
-    readonly asyncMs: number;
     readonly commits: number;
+    /** One session on a DB node, each autocommit INSERT timed by the server. */
+    readonly sqlP50: number | null;
+    readonly sqlP99: number | null;
+    /** The demo app's counter increment (a transaction) from an app server of the same region, one at a time. */
+    readonly appP50: number | null;
+    readonly appP99: number | null;
+    /** ping from the node to each other member (data node or arbitrator), average round trip. */
+    readonly rttMs: Record<string, number>;
 }
 
-/** Mean time of one autocommit INSERT on a node, from one client session (no client start-up in it). */
-function meanCommitMs(state: LabState, host: string, commits: number): number {
-    const inserts = Array.from({ length: commits }, () => "INSERT INTO dns_rr_ha.commit_probe (at) VALUES (NOW(6));").join(" ");
-    const [us] = sql(state, host, `CREATE TABLE IF NOT EXISTS dns_rr_ha.commit_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, at TIMESTAMP(6) NOT NULL); SET @t = NOW(6); ${inserts} SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6))`);
-    return Number(us) / 1000 / commits;
+/** Per-commit times, ms, of `commits` autocommit INSERTs in one session on `host`. */
+function commitTimes(state: LabState, host: string, commits: number): number[] {
+    ensureBenchTables(state);
+    const one = `SET @t = NOW(6); INSERT INTO ${BENCH_DB}.commit_probe (at) VALUES (NOW(6)); SELECT TIMESTAMPDIFF(MICROSECOND, @t, NOW(6));`;
+    return sql(state, host, Array.from({ length: commits }, () => one).join(" ")).map((us) => Number(us) / 1000).sort((a, b) => a - b);
+}
+
+/** Average ping round trip, ms, from a droplet to an address (10 pings). */
+function pingMs(state: LabState, host: string, address: string): number {
+    const out = inHost(state, host, `ping -c 10 -i 0.2 -q ${address}`).out;
+    const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+    if (!m) throw new Error(`ping from ${host} to ${address}: ${out}`);
+    return Number(m[1]);
 }
 
 /**
- * What semisync costs a commit: the same autocommit INSERTs on one master with semisync on and
- * then off, back to back in one run (each semisync commit waits for the peer region's ack).
+ * What a Galera commit costs, with its reference measured in the same run: per-commit times of
+ * autocommit INSERTs in one session on the first region's node; the demo app's counter increment
+ * from an app server of that region, one request at a time; and the round trip to every other
+ * member (ping). A commit needs the write-set delivered in total order to every member: about
+ * 1.5 round trips. (A "local-only" commit for comparison would need wsrep off in a session on a
+ * live member, which writes rows the cluster never sees: not done.)
  */
 export async function commitLatency(_ctx: BenchContext, state: LabState, commits: number): Promise<{ outcome: ScenarioOutcome; facts: CommitLatencyFacts }> {
     const node = dbNodes(state).find((d) => d.region === state.entryPoints[0]!.region)!;
-    await waitReplicationHealthy(state, 60_000);
-    try {
-        setSemisync(state, true);
-        const semisyncMs = meanCommitMs(state, node.name, commits);
-        setSemisync(state, false);
-        const asyncMs = meanCommitMs(state, node.name, commits);
-        const facts: CommitLatencyFacts = { semisyncMs, asyncMs, commits };
-        return {
-            facts,
-            outcome: {
-                report: {
-                    name: "what semisync costs a commit",
-                    description: `${commits} autocommit single-row INSERTs from one session on ${node.name}, with rpl_semi_sync_master_enabled ON, then OFF (40 ms one way to the peer region).`,
-                    figures: [{ name: "mean commit time", unit: "ms", a: { label: "semisync", value: semisyncMs }, b: { label: "async", value: asyncMs } }],
-                    loads: [],
-                },
-                timeline: buildTimeline(1, []),
+    const app = state.hosts.find((h) => h.role === "app" && h.region === node.region)!;
+    await waitClusterHealthy(state, 60_000);
+    const peers = state.hosts.filter((h) => (h.role === "db" && h !== node) || h.role === "witness");
+    const rttMs = Object.fromEntries(peers.map((p) => [p.name, pingMs(state, node.name, p.privateIpv4)]));
+    const times = commitTimes(state, node.name, commits);
+    const viaApp = await runDbOpsFrom(app, { label: app.name, workers: 1, untilEpochMs: 0, opsPerWorker: commits, timeoutMs: 20_000, ops: ["incr"], counter: `bench-commit-${Date.now().toString(36)}`, claimPrefix: "unused", claimSlotMs: 1000, cell: "unused" });
+    const appMs = viaApp.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b);
+    if (appMs.length < commits) throw new Error(`only ${appMs.length} of ${commits} increments through ${app.name} succeeded: ${viaApp.find((r) => !r.ok)?.error}`);
+    const facts: CommitLatencyFacts = { commits, sqlP50: percentile(times, 50), sqlP99: percentile(times, 99), appP50: percentile(appMs, 50), appP99: percentile(appMs, 99), rttMs };
+    const rtt = Math.max(...Object.values(rttMs));
+    return {
+        facts,
+        outcome: {
+            report: {
+                name: "what a Galera commit costs",
+                description: `${commits} autocommit single-row INSERTs from one session on ${node.name}, each timed by the server; the same number of the demo app's counter increments (/db-op.json?op=incr, a transaction with the app's node check) from ${app.name}, one at a time; beside them the round trip from ${node.name} to every other member, measured in the same run with ping (${Object.entries(rttMs).map(([h, ms]) => `${h} ${ms.toFixed(1)} ms`).join(", ")}).`,
+                figures: [
+                    { name: "commit p50", unit: "ms", a: { label: "Galera commit (SQL session)", value: facts.sqlP50 }, b: { label: "inter-region round trip (ping)", value: rtt } },
+                    { name: "commit p99", unit: "ms", a: { label: "Galera commit (SQL session)", value: facts.sqlP99 }, b: { label: "inter-region round trip (ping)", value: rtt } },
+                    { name: "increment through the app p50", unit: "ms", a: { label: `db-op incr on ${app.name}`, value: facts.appP50 }, b: { label: "Galera commit (SQL session)", value: facts.sqlP50 } },
+                    { name: "increment through the app p99", unit: "ms", a: { label: `db-op incr on ${app.name}`, value: facts.appP99 }, b: { label: "Galera commit (SQL session)", value: facts.sqlP99 } },
+                ],
+                loads: [],
             },
-        };
-    } finally {
-        setSemisync(state, true);
-    }
+            timeline: buildTimeline(1, []),
+        },
+    };
 }
 
 export interface LagFacts {
     readonly p50: number | null;
     readonly p99: number | null;
     readonly samples: number;
+    /** p99 per direction ("a→b"). */
+    readonly p99ByPair: Record<string, number | null>;
 }
 
-/** Steady writes through both regions; the heartbeat age on each node, every second, is the lag. */
-export async function steadyLag(ctx: BenchContext, state: LabState, durationSec: number): Promise<{ outcome: ScenarioOutcome; facts: LagFacts }> {
-    await waitReplicationHealthy(state, 60_000);
+/** Steady writes through both regions; meanwhile the apply lag between every pair of nodes (see {@link sampleApplyLag}). */
+export async function applyLag(ctx: BenchContext, state: LabState, durationSec: number): Promise<{ outcome: ScenarioOutcome; facts: LagFacts }> {
+    await waitClusterHealthy(state, 60_000);
     const started = Date.now();
     const load = writeThroughEntryPoints(ctx, state, "steady", ctx.rate, durationSec);
-    const lag = sampleLag(state, started, load);
+    const lag = sampleApplyLag(state, started, load);
     const writes = await load;
-    const { series, lags } = await lag;
-    const facts: LagFacts = { p50: percentile(lags, 50), p99: percentile(lags, 99), samples: lags.length };
+    const { series, lags, byPair } = await lag;
+    const facts: LagFacts = { p50: percentile(lags, 50), p99: percentile(lags, 99), samples: lags.length, p99ByPair: Object.fromEntries(Object.entries(byPair).map(([k, v]) => [k, percentile(v, 99)])) };
     const seconds = Math.ceil(durationSec);
     return {
         facts,
         outcome: {
             report: {
-                name: "replication lag under steady writes",
-                description: `Writes at ${ctx.rate}/s through both entry points for ${durationSec} s, 40 ms one way between the regions. Lag = how old each peer heartbeat (written every second) is, on the server's clock, when a node is first seen holding it; one client session per node polls every 50 ms.`,
+                name: "apply lag under steady writes",
+                description: `Writes at ${ctx.rate}/s through both entry points for ${durationSec} s, 40 ms one way between the regions. Apply lag = how long after a commit returned on one node a read on another sees it (reads are local and do not wait): each node commits a marker every 100 ms, every other node polls for it every 10 ms; negative means the peer had it before the committer's client got its OK.`,
                 figures: [
-                    { name: "replication lag p50", unit: "ms", a: { label: "heartbeat age", value: facts.p50 } },
-                    { name: "replication lag p99", unit: "ms", a: { label: "heartbeat age", value: facts.p99 } },
-                    { name: "lag samples", unit: "samples", a: { label: "all nodes", value: facts.samples } },
+                    { name: "apply lag p50", unit: "ms", a: { label: "commit returned → visible on a peer", value: facts.p50 } },
+                    { name: "apply lag p99", unit: "ms", a: { label: "commit returned → visible on a peer", value: facts.p99 } },
+                    { name: "lag samples", unit: "samples", a: { label: "all pairs", value: facts.samples } },
                 ],
                 loads: [{ label: "writes", stats: overallStats(writes.records, durationSec) }],
             },

@@ -3,7 +3,8 @@
  * through real nginx + php-fpm: two "regions", each an app stack whose DB_HOSTS lists its own node
  * first, race conflicting writes (counters, UNIQUE claims, compare-and-set) and every answer is
  * checked against the data; a node cut off from the cluster is skipped at once, a blackholed
- * remote costs at most the 0.3 s pre-check, /db-health says why a region's node does not serve,
+ * remote costs at most the 0.3 s pre-check, a donor serves only when no node is Synced, /db-health
+ * says why a region's node does not serve,
  * and app_write retries a certification conflict exactly once. Then the same path on a plain MariaDB
  * (wsrep off: healthy by definition): a real InnoDB deadlock (1213) retried once and counted once,
  * the endpoint's semantics one request at a time, and /db-health for the local node only, with
@@ -175,6 +176,38 @@ describe("the app's DB path on a Galera cluster (two regions' app stacks, real s
     const back = await op(appB, "op=incr&name=during-cut");
     assert.equal(back.json.db, `127.0.0.1:${b.port}`, "back on its own node");
     assert.equal(Number(b.sql("SELECT n FROM app.counters WHERE name = 'during-cut';")), 2);
+  });
+
+  test("a donor (Donor/Desynced) serves only when no node is Synced: a Synced remote comes first, the donor beats no database", async () => {
+    // wsrep_desync=ON is the state a donor is in during an SST: Primary, ready, exempt from flow control.
+    a.sql("SET GLOBAL wsrep_desync = ON;");
+    let isolated = false;
+    try {
+      await waitUntil("a Donor/Desynced", () => a.wsrep().wsrep_local_state_comment === "Donor/Desynced", 20_000, () => describeCluster([a, b]));
+      const viaB = await op(appA, "op=incr&name=donor");
+      assert.equal(viaB.status, 200, JSON.stringify(viaB.json));
+      assert.equal(viaB.json.db, `127.0.0.1:${b.port}`, "region A's app prefers the Synced remote to its own donor");
+      b.sql("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1';");
+      isolated = true;
+      await waitUntil("b non-Primary", () => b.wsrep().wsrep_cluster_status === "non-Primary", 20_000, () => describeCluster([a, b]));
+      await waitUntil("a Primary with the arbitrator", () => a.wsrep().wsrep_cluster_status === "Primary" && a.wsrep().wsrep_ready === "ON", 20_000, () => describeCluster([a, b]));
+      for (const app of [appA, appB]) {
+        const r = await op(app, "op=incr&name=donor");
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.equal(r.json.db, `127.0.0.1:${a.port}`, "with no Synced node, both regions write through the donor");
+      }
+      // /db-health still reports the region's node as not serving: a donor is degraded, and alerts.
+      const health = await getJson<OpAnswer>(`${appA.baseUrl}/db-health`);
+      assert.equal(health.status, 503);
+      assert.match((health.json.problems ?? []).join(" "), /not synced \(Donor\/Desynced/);
+    } finally {
+      if (isolated) b.sql("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0';");
+      a.sql("SET GLOBAL wsrep_desync = OFF;");
+    }
+    await waitUntil("both Synced, cluster whole", () => a.synced() && b.synced() && b.wsrep().wsrep_cluster_size === "3", 30_000, () => describeCluster([a, b]));
+    await waitUntil("b applied the donor's writes", () => b.sql("SELECT n FROM app.counters WHERE name = 'donor';").trim() === "3", 10_000);
+    const back = await op(appA, "op=incr&name=donor");
+    assert.equal(back.json.db, `127.0.0.1:${a.port}`, "back on its own node once Synced");
   });
 
   test("app_write retries a certification conflict once (the first attempt rolled back), and a second one reaches the caller", () => {

@@ -1,6 +1,6 @@
 /** What the lab's end-to-end files share: the CLI, figures, and waiting for a healthy stack. */
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LabState } from "../labState";
@@ -13,6 +13,14 @@ const TSX = require.resolve("tsx/cli");
 export function cli(...args: string[]): { code: number; out: string } {
     const r = spawnSync(process.execPath, [TSX, path.join(PROJECT_DIR, "lab", "cli.ts"), ...args], { encoding: "utf8", timeout: 1_500_000, cwd: PROJECT_DIR });
     return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** {@link cli} without blocking this process (samplers and loads go on meanwhile). */
+export function cliAsync(...args: string[]): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        execFile(process.execPath, [TSX, path.join(PROJECT_DIR, "lab", "cli.ts"), ...args], { encoding: "utf8", timeout: 1_500_000, cwd: PROJECT_DIR, maxBuffer: 16 << 20 },
+            (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }));
+    });
 }
 
 /** Prints a measured figure as a "lab-figure:" line (the closing notes quote them). */

@@ -259,6 +259,23 @@ function app_db_node_state(PDO $pdo): array
     return [null, $status, true];
 }
 
+/**
+ * Whether a node that is not Synced may still take the app's queries when no Synced node does: a
+ * donor (Donor/Desynced) in the primary component and ready. It holds every committed write-set and
+ * certifies like any member, so nothing it acknowledges can be lost or overwritten; it is only
+ * exempt from flow control while it copies itself to a joiner (mariabackup, non-blocking), so its
+ * reads may trail the others' commits by its apply queue. With two data nodes it is the only one
+ * left while the other is rebuilt: refusing it would take the site's database away for the SST.
+ *
+ * @param array<string, string> $status what app_db_node_state read
+ */
+function app_db_donor_serves(array $status): bool
+{
+    return ($status['wsrep_cluster_status'] ?? '') === 'Primary'
+        && ($status['wsrep_local_state'] ?? '') === '2'
+        && ($status['wsrep_ready'] ?? '') === 'ON';
+}
+
 /** Opens a connection to one database host (TLS and verification when DB_SSL_CA is set). */
 function app_db_connect(string $host, int $port, int $connectTimeout = APP_DB_CONNECT_TIMEOUT): PDO
 {
@@ -274,8 +291,9 @@ function app_db_connect(string $host, int $port, int $connectTimeout = APP_DB_CO
 
 /**
  * Connects to the first database of DB_HOSTS (local region first) that serves: reachable, and
- * Synced in the cluster's primary component. A node that answers but does not serve (cut off
- * without quorum, joining, donor) is skipped at once; a remote host that does not accept TCP
+ * Synced in the cluster's primary component; failing that, the first donor that is in it (it
+ * serves while it seeds a joiner). A node that answers but does not serve (cut off without quorum,
+ * joining) is skipped at once; a remote host that does not accept TCP
  * within APP_DB_REMOTE_PRECHECK is skipped too, so a request never waits seconds per dead host.
  *
  * @return array{0: PDO, 1: string} the connection and "host:port" it went to
@@ -291,6 +309,8 @@ function app_db(): array
         throw new RuntimeException('DB_HOSTS is empty' . ($cfg['error'] !== null ? " ({$cfg['error']})" : ''));
     }
     $errors = [];
+    // A donor is used only when no node of DB_HOSTS is Synced (app_db_donor_serves says why).
+    $donor = null;
     foreach ($cfg['db_hosts'] as $i => [$host, $port]) {
         if ($i > 0) {
             $probe = @fsockopen($host, $port, $errno, $errstr, APP_DB_REMOTE_PRECHECK);
@@ -302,8 +322,11 @@ function app_db(): array
         }
         try {
             $pdo = app_db_connect($host, $port);
-            [$reason] = app_db_node_state($pdo);
+            [$reason, $status] = app_db_node_state($pdo);
             if ($reason !== null) {
+                if ($donor === null && app_db_donor_serves($status)) {
+                    $donor = [$pdo, "{$host}:{$port}"];
+                }
                 $errors[] = "{$host}:{$port}: {$reason}";
                 continue;
             }
@@ -311,6 +334,9 @@ function app_db(): array
         } catch (PDOException $e) {
             $errors[] = "{$host}:{$port}: " . $e->getMessage();
         }
+    }
+    if ($donor !== null) {
+        return $conn = $donor;
     }
     throw new RuntimeException('no database reachable: ' . implode('; ', $errors));
 }
