@@ -231,7 +231,7 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
         figure(`SIGKILL of ${victim.name} under conflicting writes: ${describeVerdict(verdict)}; ${inFlight.length} writes in flight at the kill (${inFlight.filter((r) => outcomeOf(r) === "indeterminate").length} indeterminate); first write acknowledged ${firstAckAfter} ms after the kill; ${afterKill.filter((r) => !r.ok && r.status !== 409).length} of ${afterKill.length} writes after it failed (${reasons(afterKill)}); restarted by systemd and Synced again ${back ? back.epochMs - killAt : healthyAfter} ms after the kill`);
     }));
 
-    test("a DB node rebuilt from an empty volume after PURGE BINARY LOGS: SST, Synced, no app traffic before, checksums equal", keepOnFailure(async () => {
+    test("a DB node rebuilt from an empty volume after PURGE BINARY LOGS: SST, the donor serves, no traffic to it before it has the state, checksums equal", keepOnFailure(async () => {
         await waitClusterHealthy(state, 60_000);
         const node = dbNodes(state).find((d) => d.region === state.entryPoints[1]!.region)!;
         const donor = dbNodes(state).find((d) => d !== node)!;
@@ -283,9 +283,12 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
         assert.ok(sstsReceived() > sstsBefore, `${node.name} was seeded by a state transfer (SST), its error log says`);
         const synced = firstSample(samples, node.name, wireAt, (h) => h.serving);
         assert.ok(synced, `${node.name} reported Synced`);
-        // The app took no traffic to the node before it was Synced (its wsrep state is asked first).
-        const early = records.filter((r) => r.db === nodeAddr && r.startEpochMs >= downAt && r.startEpochMs + r.ms < synced.epochMs - 200);
-        assert.deepEqual(early.map((r) => `${r.label} ${r.op} at +${r.startEpochMs - downAt} ms`), [], `requests served by ${node.name} before it was Synced`);
+        // The app took no traffic to the node before it held the whole state: its wsrep state is asked
+        // first, and only a Synced member, or failing one a donor or Joined member, serves.
+        const hasState = firstSample(samples, node.name, wireAt, (h) => h.clusterStatus === "Primary" && h.ready && (h.state === "Joined" || h.state === "Synced"));
+        assert.ok(hasState, `${node.name} reported Joined or Synced`);
+        const early = records.filter((r) => r.db === nodeAddr && r.startEpochMs >= downAt && r.startEpochMs + r.ms < hasState.epochMs - 200);
+        assert.deepEqual(early.map((r) => `${r.label} ${r.op} at +${r.startEpochMs - downAt} ms`), [], `requests served by ${node.name} before it had received the state`);
         assert.ok(records.some((r) => r.db === nodeAddr && r.startEpochMs >= synced.epochMs), `${node.name} served again once Synced`);
         const verdict = judgeOnEveryNode(state, records, names);
         await assertChecksumsEqual(state);
@@ -299,7 +302,7 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
         const failedDuring = during.filter((r) => !r.ok && r.status !== 409 && r.code !== 1213 && r.error !== "conflict");
         assert.ok(during.filter((r) => r.ok).length > 10, `only ${during.filter((r) => r.ok).length} writes acknowledged while ${node.name} was rebuilt`);
         assert.deepEqual(failedDuring.map((r) => `${r.label} ${r.op} ${r.status} ${r.code ?? ""} ${r.error ?? ""}`), [], `writes that failed while ${donor.name} was the only node`);
-        figure(`SST rebuild of ${node.name} from an empty datadir (binlogs purged on ${donor.name}): wiring ${sstMs} ms to Synced (stop to Synced ${synced.epochMs - stopAt} ms); during it ${during.length} writes, ${during.filter((r) => r.ok).length} acknowledged, ${refusedDuring.length} failed with 503 (${regionsOf(refusedDuring)}: ${reasons(refusedDuring)}); served by ${node.name} before Synced: ${early.length}; donor ${donor.name} states meanwhile: ${donorStates.join(", ")}; ${describeVerdict(verdict)}`);
+        figure(`SST rebuild of ${node.name} from an empty datadir (binlogs purged on ${donor.name}): wiring ${sstMs} ms to Synced (stop to Synced ${synced.epochMs - stopAt} ms); during it ${during.length} writes, ${during.filter((r) => r.ok).length} acknowledged, ${refusedDuring.length} failed with 503 (${regionsOf(refusedDuring)}: ${reasons(refusedDuring)}); served by ${node.name} before it had the state: ${early.length}; it reported Joined ${hasState.epochMs - downAt} ms after the wipe; donor ${donor.name} states meanwhile: ${donorStates.join(", ")}; ${describeVerdict(verdict)}`);
     }));
 
     test("a memcached node SIGKILLed under live sessions: 0 sessions lost", async () => {

@@ -12,9 +12,12 @@ const node = (host: string, out: string, code: number): DbNodeStatus => ({ host,
 
 describe("parseDbHealth", () => {
     test("healthy, cut off, down, and no JSON at all (unreachable)", () => {
-        assert.deepEqual({ ...parseDbHealth(`${healthy}\n`, 0), problems: [] }, { code: 0, healthy: true, state: "Synced", clusterStatus: "Primary", ready: true, clusterSize: 3, expectedSize: 3, lastCommitted: 653, problems: [], serving: true });
+        assert.deepEqual({ ...parseDbHealth(`${healthy}\n`, 0), problems: [] }, { code: 0, healthy: true, state: "Synced", clusterStatus: "Primary", ready: true, clusterSize: 3, expectedSize: 3, lastCommitted: 653, problems: [], serving: true, fallback: true });
         const c = parseDbHealth(cutOff, 3);
         assert.equal(c.serving, false);
+        assert.equal(c.fallback, false, "a node without quorum is no fallback");
+        const donor = parseDbHealth(healthy.replace('"Synced"', '"Donor/Desynced"').replace('"healthy":true', '"healthy":false'), 3);
+        assert.deepEqual([donor.serving, donor.fallback], [false, true], "a donor in the primary component is the app's fallback");
         assert.equal(c.clusterStatus, "non-Primary");
         assert.equal(parseDbHealth(down, 2).state, "down");
         assert.equal(parseDbHealth(down, 2).clusterStatus, null);

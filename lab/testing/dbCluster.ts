@@ -44,6 +44,11 @@ export interface DbHealth {
     readonly problems: readonly string[];
     /** Synced in the primary component and ready: the node takes the app's queries. */
     readonly serving: boolean;
+    /**
+     * Serving, or a donor or Joined member in the primary component and ready: what the app's DB
+     * path (app_db in components/app/demo/lib.php) falls back to when no node of its list is Synced.
+     */
+    readonly fallback: boolean;
 }
 
 /** Parses db-health's output; anything else (no JSON: the host did not answer) is "unreachable". */
@@ -57,7 +62,7 @@ export function parseDbHealth(out: string, code: number): DbHealth {
     }
     if (!j) {
         const why = code === 124 ? "no answer within the timeout" : out.trim().split("\n")[0] || `exit ${code}`;
-        return { code, healthy: false, state: "unreachable", clusterStatus: null, ready: false, clusterSize: null, expectedSize: null, lastCommitted: null, problems: [why], serving: false };
+        return { code, healthy: false, state: "unreachable", clusterStatus: null, ready: false, clusterSize: null, expectedSize: null, lastCommitted: null, problems: [why], serving: false, fallback: false };
     }
     const num = (k: string) => (typeof j![k] === "number" ? (j![k] as number) : null);
     const state = typeof j.state === "string" ? j.state : "?";
@@ -68,6 +73,7 @@ export function parseDbHealth(out: string, code: number): DbHealth {
         clusterSize: num("cluster_size"), expectedSize: num("expected_size"), lastCommitted: num("last_committed"),
         problems: Array.isArray(j.problems) ? j.problems.map(String) : [],
         serving: state === "Synced" && clusterStatus === "Primary" && ready,
+        fallback: ["Synced", "Donor/Desynced", "Joined"].includes(state) && clusterStatus === "Primary" && ready,
     };
 }
 

@@ -261,18 +261,20 @@ function app_db_node_state(PDO $pdo): array
 
 /**
  * Whether a node that is not Synced may still take the app's queries when no Synced node does: a
- * donor (Donor/Desynced) in the primary component and ready. It holds every committed write-set and
- * certifies like any member, so nothing it acknowledges can be lost or overwritten; it is only
- * exempt from flow control while it copies itself to a joiner (mariabackup, non-blocking), so its
- * reads may trail the others' commits by its apply queue. With two data nodes it is the only one
- * left while the other is rebuilt: refusing it would take the site's database away for the SST.
+ * donor (Donor/Desynced) or a member catching up (Joined), in the primary component and ready. Either
+ * holds the whole state and certifies like any member: a write through it that conflicts with one
+ * committed elsewhere since its snapshot fails certification, so nothing it acknowledges is lost or
+ * overwritten. Only its reads may trail the others' commits (a donor is exempt from flow control
+ * while mariabackup copies it); app_db makes such a session wait for causality (wsrep_sync_wait).
+ * With two data nodes the donor is the only one left while the other is rebuilt: refusing it would
+ * take the site's database away for the whole SST.
  *
  * @param array<string, string> $status what app_db_node_state read
  */
 function app_db_donor_serves(array $status): bool
 {
     return ($status['wsrep_cluster_status'] ?? '') === 'Primary'
-        && ($status['wsrep_local_state'] ?? '') === '2'
+        && in_array($status['wsrep_local_state'] ?? '', ['2', '3'], true)
         && ($status['wsrep_ready'] ?? '') === 'ON';
 }
 
@@ -291,8 +293,8 @@ function app_db_connect(string $host, int $port, int $connectTimeout = APP_DB_CO
 
 /**
  * Connects to the first database of DB_HOSTS (local region first) that serves: reachable, and
- * Synced in the cluster's primary component; failing that, the first donor that is in it (it
- * serves while it seeds a joiner). A node that answers but does not serve (cut off without quorum,
+ * Synced in the cluster's primary component; failing that, the first donor or Joined member in it
+ * (see app_db_donor_serves). A node that answers but does not serve (cut off without quorum,
  * joining) is skipped at once; a remote host that does not accept TCP
  * within APP_DB_REMOTE_PRECHECK is skipped too, so a request never waits seconds per dead host.
  *
@@ -309,7 +311,7 @@ function app_db(): array
         throw new RuntimeException('DB_HOSTS is empty' . ($cfg['error'] !== null ? " ({$cfg['error']})" : ''));
     }
     $errors = [];
-    // A donor is used only when no node of DB_HOSTS is Synced (app_db_donor_serves says why).
+    // A donor or a Joined member is used only when no node of DB_HOSTS is Synced (app_db_donor_serves).
     $donor = null;
     foreach ($cfg['db_hosts'] as $i => [$host, $port]) {
         if ($i > 0) {
@@ -336,6 +338,8 @@ function app_db(): array
         }
     }
     if ($donor !== null) {
+        // Its reads wait until it has applied what the cluster committed before them.
+        $donor[0]->exec('SET SESSION wsrep_sync_wait = 1');
         return $conn = $donor;
     }
     throw new RuntimeException('no database reachable: ' . implode('; ', $errors));
