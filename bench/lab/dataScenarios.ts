@@ -342,7 +342,7 @@ export async function commitLatency(_ctx: BenchContext, state: LabState, commits
         outcome: {
             report: {
                 name: "what a Galera commit costs",
-                description: `${commits} autocommit single-row INSERTs from one session on ${node.name}, each timed by the server; the same number of the demo app's counter increments (/db-op.json?op=incr, a transaction with the app's node check) from ${app.name}, one at a time; beside them the round trip from ${node.name} to every other member, measured in the same run with ping (${Object.entries(rttMs).map(([h, ms]) => `${h} ${ms.toFixed(1)} ms`).join(", ")}).`,
+                description: `${commits} autocommit single-row INSERTs from one session on ${node.name}, each timed by the server; the same number of the demo app's counter increments (POST /db-op.json op=incr, a transaction with the app's node check) from ${app.name}, one at a time; beside them the round trip from ${node.name} to every other member, measured in the same run with ping (${Object.entries(rttMs).map(([h, ms]) => `${h} ${ms.toFixed(1)} ms`).join(", ")}).`,
                 figures: [
                     { name: "commit p50", unit: "ms", a: { label: "Galera commit (SQL session)", value: facts.sqlP50 }, b: { label: "inter-region round trip (ping)", value: rtt } },
                     { name: "commit p99", unit: "ms", a: { label: "Galera commit (SQL session)", value: facts.sqlP99 }, b: { label: "inter-region round trip (ping)", value: rtt } },

@@ -28,6 +28,15 @@ import { describeCluster, startLocalCluster, waitUntil, type LocalCluster, type 
 
 const APP_PASSWORD = "app-pw'\"$";
 
+/** A write op (incr, claim, cas): db-op.json takes those as POST only. */
+const isWrite = (query: string) => /^op=(incr|claim|cas)(&|$)/.test(query);
+/** POSTs a write (form-encoded), GETs a read, or sends `method` when given. */
+function dbOp(baseUrl: string, query: string, method = isWrite(query) ? "POST" : "GET") {
+  return method === "GET"
+    ? getJson<OpAnswer>(`${baseUrl}/db-op.json?${query}`)
+    : getJson<OpAnswer>(`${baseUrl}/db-op.json`, { method, body: query, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+}
+
 /** Runs the tasks, `width` at a time (the test nginx takes 64 connections, php-fpm a few workers). */
 async function parallel<T>(tasks: (() => Promise<T>)[], width = 8): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
@@ -64,7 +73,7 @@ describe("the app's DB path on a Galera cluster (two regions' app stacks, real s
   let appB: AppStack;
   const env = (region: string, hosts: { host: string; port: number }[], clusterSize = 3) =>
     renderAppEnv({ region, dbHosts: hosts, dbName: "app", dbUser: "app", dbPassword: APP_PASSWORD, dbClusterSize: clusterSize });
-  const op = (app: AppStack, query: string) => getJson<OpAnswer>(`${app.baseUrl}/db-op.json?${query}`);
+  const op = (app: AppStack, query: string) => dbOp(app.baseUrl, query);
 
   before(async () => {
     cluster = await startLocalCluster({ nodes: 2, arbitrator: true, tls: false });
@@ -242,10 +251,7 @@ describe("the app's DB path on a plain MariaDB (wsrep off), through nginx + php-
   const self = () => ({ host: "127.0.0.1", port: db.port });
   const env = (hosts: { host: string; port: number }[], clusterSize?: number) =>
     renderAppEnv({ region: "fra1", dbHosts: hosts, dbName: db.database, dbUser: db.user, dbPassword: db.password, ...(clusterSize !== undefined ? { dbClusterSize: clusterSize } : {}) });
-  const op = (query: string, method = "GET") =>
-    method === "GET"
-      ? getJson<OpAnswer>(`${app.baseUrl}/db-op.json?${query}`)
-      : getJson<OpAnswer>(`${app.baseUrl}/db-op.json`, { method, body: query, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+  const op = (query: string, method?: string) => dbOp(app.baseUrl, query, method);
   const counter = (name: string) => Number(db.sql(`SELECT n FROM app.counters WHERE name = '${name}';`).stdout.trim());
   const status = (name: string) => Number(db.sql(`SHOW GLOBAL STATUS LIKE '${name}';`).stdout.trim().split("\t")[1]);
   // Live, unlike information_schema.INNODB_TRX (a cache not refreshed while read more often than every 100 ms).
@@ -295,15 +301,27 @@ describe("the app's DB path on a plain MariaDB (wsrep off), through nginx + php-
     assert.equal(counter("busy"), 40);
   });
 
-  test("claims: of two concurrent claims of one value exactly one is 200 and one 409 duplicate; POST works as GET", async () => {
+  test("claims: of two concurrent claims of one value exactly one is 200 and one 409 duplicate", async () => {
     for (const v of ["v-1", "v-2", "v-3"]) {
-      const both = await Promise.all([op(`op=claim&value=${v}`), op(`op=claim&value=${v}`, "POST")]);
+      const both = await Promise.all([op(`op=claim&value=${v}`), op(`op=claim&value=${v}`)]);
       assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => JSON.stringify(r.json)).join(" | "));
       assert.deepEqual(both.find((r) => r.status === 409)!.json.error, "duplicate");
       assert.equal(typeof both.find((r) => r.status === 200)!.json.id, "number");
     }
     assert.equal(db.sql("SELECT COUNT(*) FROM app.claims WHERE value LIKE 'v-%';").stdout.trim(), "3");
     assert.equal(db.sql("SELECT region FROM app.claims WHERE value = 'v-1';").stdout.trim(), "fra1");
+  });
+
+  test("a write sent as GET is refused with 405 before the database is touched (the LBs replay a failed GET); op=get works as GET", async () => {
+    for (const q of ["op=incr&name=by-get", "op=claim&value=by-get", "op=cas&name=by-get&expect=0&value=x"]) {
+      const r = await op(q, "GET");
+      assert.equal(r.status, 405, JSON.stringify(r.json));
+      assert.equal(r.res.headers["allow"], "POST");
+      assert.match(String(r.json.error), /changes data: send it as POST/);
+      assert.equal(r.json.db, null, "no database was asked");
+    }
+    assert.equal(db.sql("SELECT (SELECT COUNT(*) FROM app.counters WHERE name = 'by-get') + (SELECT COUNT(*) FROM app.claims WHERE value = 'by-get') + (SELECT COUNT(*) FROM app.cells WHERE name = 'by-get');").stdout.trim(), "0");
+    assert.equal((await op("op=get&name=by-get", "GET")).status, 200);
   });
 
   test("compare-and-set: create only at version 0, update only at the current version, 409 names the current one", async () => {

@@ -19,7 +19,8 @@ export const DEMO_APP_DIR = path.join(__dirname, "demo");
  *   the visits insert, `?key=K&value=V` writes a kv row, `?read=K` reads kv rows.
  * - `healthz.php` served as `/healthz`: 200 "ok" whenever PHP runs (no DB, no memcached).
  * - `db-op.php`   served as `/db-op.json`: counters, UNIQUE claims, compare-and-set (the
- *   conflicting writes the lab and the bench race from several regions).
+ *   conflicting writes the lab and the bench race from several regions); writes as POST
+ *   only, since the LBs replay a GET that failed on another server.
  * - `upload.php`  POST field `file` stores into UPLOADS_DIR; GET lists (`?format=json`).
  * - `lib.php`     shared helpers, never served.
  *

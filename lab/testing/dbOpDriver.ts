@@ -7,6 +7,7 @@
  *    "ops":["incr","claim","cas"],"counter":"c-x","claimPrefix":"v-x","claimSlotMs":100,"cell":"cell-x"}
  *
  * Each worker loops (no pause) until `untilEpochMs` (or for `opsPerWorker` ops), taking the ops in turn:
+ * Writes are POSTed (form-encoded), reads (op=get) are GETs, as db-op.json requires.
  *   incr   `op=incr&name=<counter>`
  *   claim  `op=claim&value=<claimPrefix>-<slot>` where slot = floor(now / claimSlotMs): two regions
  *          (and the workers of one) claiming in the same slot want the same value
@@ -66,9 +67,12 @@ export interface DbOpRecord {
 
 interface Answer { status: number; body: Record<string, unknown> | undefined; error?: string }
 
-function get(url: string, timeoutMs: number): Promise<Answer> {
+/** GETs `url`, or with `form` POSTs it form-encoded (db-op.json takes writes as POST only). */
+function send(url: string, timeoutMs: number, form?: string): Promise<Answer> {
     return new Promise((resolve) => {
-        const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { Connection: "close" } }, (res) => {
+        const headers: Record<string, string> = { Connection: "close" };
+        if (form !== undefined) Object.assign(headers, { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(form)) });
+        const req = http.request(url, { method: form === undefined ? "GET" : "POST", agent: false, timeout: timeoutMs, headers }, (res) => {
             let text = "";
             res.on("data", (d: Buffer) => (text += d.toString()));
             res.on("end", () => {
@@ -84,12 +88,13 @@ function get(url: string, timeoutMs: number): Promise<Answer> {
         });
         req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
         req.on("error", (e) => resolve({ status: 0, body: undefined, error: e.message }));
+        req.end(form);
     });
 }
 
 async function request(input: DbOpDriverInput, op: DbOpRecord["op"], arg: string, query: string, extra: Partial<DbOpRecord> = {}): Promise<DbOpRecord> {
     const startEpochMs = Date.now();
-    const a = await get(`${input.base}/db-op.json?${query}`, input.timeoutMs);
+    const a = op === "get" ? await send(`${input.base}/db-op.json?${query}`, input.timeoutMs) : await send(`${input.base}/db-op.json`, input.timeoutMs, query);
     const b = a.body ?? {};
     const num = (k: string) => (typeof b[k] === "number" ? { [k]: b[k] as number } : {});
     return {

@@ -1,6 +1,9 @@
 <?php
-// GET|POST /db-op.json: the writes real applications make, for the lab and the bench to race
-// against each other from several regions. Every answer names the database node it used.
+// POST /db-op.json: the writes real applications make, for the lab and the bench to race
+// against each other from several regions (op=get also as GET). Every answer names the database
+// node it used. Writes must be POSTed: the LBs replay a GET that failed (a 503, a timeout) on
+// another server, and a write whose outcome was unknown (its connection lost at COMMIT) would
+// then count twice. A write sent as GET gets 405 before any database is touched.
 //   op=incr&name=N                     counter +1; {"ok":true,"n":<value after>}
 //   op=claim&value=V                   UNIQUE insert; 409 "duplicate" when V is taken
 //   op=cas&name=N&expect=E&value=V     compare-and-set: writes V when the cell's version is E
@@ -10,6 +13,9 @@
 declare(strict_types=1);
 
 require __DIR__ . '/lib.php';
+
+/** The ops that change data: POST only. */
+const DB_OP_WRITES = ['incr', 'claim', 'cas'];
 
 /** A request parameter as a string (GET or POST), or null. */
 function db_op_param(string $name): ?string
@@ -100,8 +106,12 @@ function db_op_run(PDO $pdo, string $op): array
 
 $cfg = app_config();
 $out = ['region' => $cfg['region'], 'host' => gethostname(), 'db' => null];
+$op = db_op_param('op') ?? '';
+if (in_array($op, DB_OP_WRITES, true) && ($_SERVER['REQUEST_METHOD'] ?? 'GET') !== 'POST') {
+    header('Allow: POST');
+    app_json($out + ['ok' => false, 'error' => "op={$op} changes data: send it as POST (a GET may be replayed by the load balancer)"], 405);
+}
 try {
-    $op = db_op_param('op') ?? '';
     [$pdo, $dbHost] = app_db();
     $out['db'] = $dbHost;
     [$status, $answer] = db_op_run($pdo, $op);
