@@ -1,7 +1,8 @@
 /**
  * Nothing lost under faults, in the lab, on the Galera tier: conflicting writes (a counter, UNIQUE
  * claims, compare-and-set) raced through the demo app's own DB path (`/db-op.json` on every app
- * server, both regions) while a region is cut off, with no fault, while a DB node is SIGKILLed,
+ * server, both regions) while a region is cut off, while the two data regions are cut apart (the
+ * witness still reaching both), with no fault, while a DB node is SIGKILLed,
  * and while a node is rebuilt from an empty volume by SST; then sessions with memcached killed,
  * uploads, and the LB hop (short versions of `npm run bench`'s scenarios). Each test fails when
  * an acknowledged write is lost, a value or version is won twice, or the nodes disagree. Measured
@@ -183,6 +184,39 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
         figure(`partition: ${cutRegion} cut off from ${majority} and ${witnessRegion} for 15 s under conflicting writes from ${appServers(state).length} app servers: ${cutNode.name} non-Primary ${nonPrimaryMs} ms after the cut; cut-off side's first fast refusal ${firstFastRefusal} ms after the cut, majority side (${majority}) answering again ${firstMajorityAnswer} ms after it (the stall window); ${inFlight.length} writes in flight at the cut, ${inFlightIndeterminate.length} of them ended indeterminate (${[...new Set(inFlightIndeterminate.map((r) => r.code ?? r.error))].join(", ")})`);
         figure(`partition: cut-off side refused ${refusedFast.length} writes once non-Primary, in p50 ${pct(refusedFast.map((r) => r.ms), 50)} ms, max ${Math.max(...refusedFast.map((r) => r.ms))} ms; acknowledged during the cut: ${cutRegion} ${cutAcked.length}, ${majority} ${majorityAcked.length} (refused ${count(majoritySide, "refused")}, indeterminate ${count(majoritySide, "indeterminate")})`);
         figure(`partition: time to heal ${healMs} ms (heal to every node Synced with CHECKSUM TABLE equal; ${cutNode.name} Synced ${(firstSample(samples, cutNode.name, healAt, (h) => h.serving)?.epochMs ?? NaN) - healAt} ms after heal); ${describeVerdict(verdict)}`);
+    }));
+
+    test("the two data regions cut apart, the witness reaching both: one cluster through its relay, both write, no conflict lost, equal after heal", keepOnFailure(async () => {
+        await waitClusterHealthy(state, 60_000);
+        const [a, b] = state.entryPoints.map((e) => e.region) as [string, string];
+        const regionOf = (r: DbOpRecord) => state.hosts.find((h) => h.name === r.label)!.region;
+        const names = raceNames(tag("relay"));
+        const race = raceFrom(appServers(state), names, { workers: 3, untilEpochMs: Date.now() + 2_000 + 12_000 });
+        await sleep(2_000);
+        const cutAt = Date.now();
+        let healAt = cutAt;
+        try {
+            // What the issue's `npm run lab -- fault partition nyc3 ams3` does: only the direct path goes.
+            await applyFault(state, { kind: "partition", regions: [a, b] });
+            await sleep(10_000);
+            const status = await cliAsync("status", "--json");
+            assert.equal(status.code, 0, status.out);
+            const db = (JSON.parse(status.out) as { dbCluster: DbClusterStatus }).dbCluster;
+            const shown = Object.fromEntries(db.nodes.map((n) => [n.region, `${n.state}/${n.clusterStatus}/${n.clusterSize}`]));
+            assert.deepEqual(shown, { [a]: "Synced/Primary/3", [b]: "Synced/Primary/3" }, "the cluster stays whole: group traffic relayed by the witness");
+        } finally {
+            healAt = Date.now();
+            await healLab();
+        }
+        const records = await race;
+        await waitClusterHealthy(state, 60_000);
+        await assertChecksumsEqual(state, 60_000);
+        const verdict = judgeOnEveryNode(state, records, names);
+        const during = records.filter((r) => WRITES.has(r.op) && r.startEpochMs >= cutAt + 1_000 && r.startEpochMs < healAt);
+        const acked = (region: string) => during.filter((r) => r.ok && regionOf(r) === region);
+        for (const region of [a, b]) assert.ok(acked(region).length > 10, `${region} acknowledged only ${acked(region).length} writes while cut from the other region`);
+        const latencies = during.filter((r) => r.ok).map((r) => r.ms);
+        figure(`partition ${a}-${b} only (both reach the witness in ${state.hosts.find((h) => h.role === "witness")!.region}) for 10 s: the cluster stayed whole (Synced/Primary/3 on both); acknowledged during it ${a} ${acked(a).length}, ${b} ${acked(b).length}, write latency p50 ${pct(latencies, 50)} ms p99 ${pct(latencies, 99)} ms (relayed); ${describeVerdict(verdict)}`);
     }));
 
     test("no fault, a tight loop from every app server in both regions: counter exact, every claim and version won once", keepOnFailure(async () => {
