@@ -35,9 +35,12 @@ async function main(): Promise<void> {
     // The conflict bench runs on 127.0.0.x in both modes (no lab); it is skipped without root.
     let scenarios: Scenario[] = [proxyCost, stallWrites, conflictBench];
     let broughtUp = false;
-    if (!values.demo) {
-        // The LB scenario measures capacity with Debian's wrk; the lab's own tools come along.
-        preflight(log, { wrk: "wrk" });
+    if (values.demo) {
+        // As root the conflict bench runs: its local MariaDB/Galera come from the "bench" packages.
+        if (process.getuid?.() === 0) preflight(log, ["bench"]);
+    } else {
+        // wrk (the LB scenario's capacity) and the conflict bench's servers; the lab's own tools come along.
+        preflight(log, ["lab", "bench"]);
         let state = readLabState();
         if (!state) {
             log("no lab is up: bringing it up (npm run lab)");

@@ -1,15 +1,20 @@
 #!/bin/bash
-# Debian packages the tests and the lab use: the real daemons whose configs we render
-# (checked with their own tools), the lab's container/network/DNS tooling, Chromium, and pebble (the lab's ACME CA).
+# Debian packages the tests, the bench and the lab use, from the one list both this script and the
+# lab's preflight read (scripts/debian-packages.json): "lab" what `npm run lab` runs on this machine,
+# "bench" what `npm run bench` adds, "test" the real daemons whose configs the tests render and check
+# with their own tools, Chromium, and the rest.
+#   scripts/install-deps.sh          install what is missing (a no-op when all is there)
+#   scripts/install-deps.sh --list   print the packages, one per line, and change nothing
 set -euo pipefail
+cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-packages=(
-  haproxy keepalived nginx-light php-fpm php-memcached php-mysql php-cli mariadb-server mariadb-client memcached
-  galera-4 galera-arbitrator-4 mariadb-backup socat percona-toolkit
-  lsyncd rsync lua5.3 openssh-client openssh-server shellcheck cloud-init jq curl util-linux procps
-  systemd-container debootstrap bind9 bind9-utils bind9-dnsutils nftables iproute2 conntrack ethtool iputils-ping netcat-openbsd
-  chromium libxml2-utils wrk pebble nmap libnss3-tools
-)
+mapfile -t packages < <(node -e '
+  const l = JSON.parse(require("fs").readFileSync("scripts/debian-packages.json", "utf8"));
+  for (const p of [...l.lab, ...l.bench, ...l.test]) console.log(p);')
+if [ "${1:-}" = --list ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,185 @@
+/**
+ * The one package list (`scripts/debian-packages.json`) against what the code runs: every command
+ * named in the lab's, the bench's and the tests' sources that is an executable here must come
+ * (`dpkg -S`) from a package of the right list, or from one every Debian system has (Priority:
+ * required). So a new command the lab runs fails here until its package is listed, and a fresh
+ * machine's `npm run lab` cannot stop on a missing one (pebble once did).
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { packagesFor, readDebianPackages, type PackageUser } from "./hostPackages";
+
+const ROOT = path.join(__dirname, "..");
+
+/** Words in the sources that name an executable here but are not run on this machine. */
+const NOT_RUN_HERE: Readonly<Record<string, string>> = {
+    systemctl: "run inside the droplets (systemd is PID 1 there, not here)",
+    systemd: "the droplets' init, booted by systemd-nspawn",
+    "cloud-init": "runs inside the droplets",
+    nodejs: "a droplet package (the DNS agent's runtime)",
+    node: "this machine's Node.js 20 runs everything: the prerequisite, not a Debian package here",
+    "g++": "a package name in a test of the droplet image's package list",
+};
+
+/** Quoted words that happen to be executables too, but are keys or prose here. */
+const NOT_COMMANDS = new Set(["host", "file", "write", "size", "route", "ed", "open"]);
+
+/** The .ts files under `dir` (relative to the repository), tests included or not. */
+function sources(dir: string, withTests: boolean): string[] {
+    const out: string[] = [];
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) {
+                if (e.name !== "node_modules") walk(p);
+            } else if (e.name.endsWith(".ts") && (withTests || !/\.test\.ts$|testSupport\.ts$|\.fixture\.ts$/.test(e.name))) {
+                out.push(p);
+            }
+        }
+    };
+    walk(path.join(ROOT, dir));
+    return out;
+}
+
+/** Quoted single words in `files` -> the files they appear in. */
+function quotedWords(files: readonly string[]): Map<string, string[]> {
+    const words = new Map<string, string[]>();
+    for (const f of files) {
+        for (const m of fs.readFileSync(f, "utf8").matchAll(/["'`]([a-z][a-z0-9._+-]{1,40})["'`]/g)) {
+            words.set(m[1]!, [...new Set([...(words.get(m[1]!) ?? []), path.relative(ROOT, f)])]);
+        }
+    }
+    return words;
+}
+
+const owners = new Map<string, string | null>();
+/** The package that gives executable `cmd` here (dpkg -S, /usr-merged paths tried too), or null. */
+function ownerOf(cmd: string): string | null {
+    if (owners.has(cmd)) return owners.get(cmd)!;
+    let owner: string | null = null;
+    for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+        const p = path.join(dir, cmd);
+        if (!fs.existsSync(p)) continue;
+        for (const candidate of [p, fs.realpathSync(p), ...["/usr/sbin", "/usr/bin", "/sbin", "/bin"].map((d) => path.join(d, cmd))]) {
+            const r = spawnSync("dpkg", ["-S", candidate], { encoding: "utf8" });
+            // "pkg: /path"; a diverted file also prints "diversion by ..." lines first.
+            const line = r.stdout.split("\n").find((l) => /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?: \//.test(l));
+            if (line) {
+                owner = line.slice(0, line.indexOf(":"));
+                break;
+            }
+        }
+        if (owner) break;
+        owner = "?";
+    }
+    owners.set(cmd, owner);
+    return owner;
+}
+
+/** Installed packages that provide each virtual package (php-fpm's "php8.2-fpm | php-fpm"...). */
+let providers: Map<string, string[]> | undefined;
+function providersOf(name: string): string[] {
+    if (!providers) {
+        providers = new Map();
+        const r = spawnSync("dpkg-query", ["-W", "-f=${Package}\t${Provides}\t${db:Status-Status}\n"], { encoding: "utf8", maxBuffer: 64 << 20 });
+        for (const line of r.stdout.split("\n")) {
+            const [pkg, provides, status] = line.split("\t");
+            if (!pkg || status !== "installed") continue;
+            for (const v of [pkg, ...(provides ?? "").split(",").map((x) => x.trim().split(" ")[0]!).filter(Boolean)]) providers.set(v, [...(providers.get(v) ?? []), pkg]);
+        }
+    }
+    return providers.get(name.split(":")[0]!) ?? [];
+}
+
+/** `pkgs` and every installed package they depend on (Depends, Pre-Depends), transitively. */
+function withDependencies(pkgs: readonly string[]): Set<string> {
+    const seen = new Set<string>();
+    const queue = [...pkgs];
+    while (queue.length > 0) {
+        const p = queue.pop()!;
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const r = spawnSync("dpkg-query", ["-W", "-f=${Depends}, ${Pre-Depends}", p], { encoding: "utf8" });
+        for (const alt of r.stdout.split(/[,|]/).map((d) => d.trim().split(" ")[0]!).filter(Boolean)) {
+            for (const q of providersOf(alt)) if (!seen.has(q)) queue.push(q);
+        }
+    }
+    return seen;
+}
+
+function priority(pkg: string): string {
+    return spawnSync("dpkg-query", ["-W", "-f=${Priority}", pkg], { encoding: "utf8" }).stdout.trim();
+}
+
+/** Executables named in `files` whose package is neither in `users`' lists nor required. */
+function unlisted(files: readonly string[], users: readonly PackageUser[]): string[] {
+    // A command may come from a listed package or from one it pulls in (mariadb-server -> mariadb-server-core).
+    const allowed = withDependencies(packagesFor(users));
+    const problems: string[] = [];
+    for (const [word, where] of quotedWords(files)) {
+        if (word in NOT_RUN_HERE || NOT_COMMANDS.has(word)) continue;
+        const pkg = ownerOf(word);
+        if (pkg === null) continue;
+        if (pkg === "?") {
+            problems.push(`${word} (in ${where.join(", ")}): an executable here that no package owns`);
+        } else if (!allowed.has(pkg) && priority(pkg) !== "required") {
+            problems.push(`${word} (in ${where.join(", ")}) comes from ${pkg}, which is not in ${users.map((u) => `"${u}"`).join(" or ")}`);
+        }
+    }
+    return problems;
+}
+
+describe("the one Debian package list", { skip: spawnSync("dpkg", ["--version"]).status !== 0 ? "needs dpkg (Debian)" : false }, () => {
+    test("parses; no package twice; a malformed list is refused naming the key", () => {
+        const lists = readDebianPackages();
+        const all = [...lists.lab, ...lists.bench, ...lists.test];
+        assert.equal(new Set(all).size, all.length, `listed twice: ${all.filter((p, i) => all.indexOf(p) !== i).join(" ")}`);
+        assert.ok(lists.lab.includes("pebble"), "the lab's ACME CA");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drr-pkgs-"));
+        try {
+            const bad = path.join(dir, "p.json");
+            fs.writeFileSync(bad, JSON.stringify({ lab: ["pebble"], bench: "wrk", test: [] }));
+            assert.throws(() => readDebianPackages(bad), /"bench" must be a list of Debian package names, got "wrk"/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("scripts/install-deps.sh installs exactly the three lists", () => {
+        const r = spawnSync("bash", [path.join(ROOT, "scripts", "install-deps.sh"), "--list"], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.stdout.trim().split("\n"), packagesFor(["lab", "bench", "test"]));
+    });
+
+    test("every executable the lab names (lab/, not its tests) comes from a \"lab\" package or a required one", () => {
+        // The droplets' packages are the image's, not this machine's.
+        const files = sources("lab", false).filter((f) => !f.includes(`${path.sep}testing${path.sep}`) && !f.endsWith("imagePackages.ts"));
+        assert.ok(files.length > 40, `${files.length} files`);
+        assert.deepEqual(unlisted(files, ["lab"]), []);
+    });
+
+    test("every executable the bench names comes from a \"lab\" or \"bench\" package or a required one", () => {
+        assert.deepEqual(unlisted(sources("bench", false), ["lab", "bench"]), []);
+    });
+
+    test("every executable any source names, tests included, comes from a listed or required package", () => {
+        const files = ["components", "lab", "bench", "policy", "test", "scripts"].filter((d) => fs.existsSync(path.join(ROOT, d))).flatMap((d) => sources(d, true));
+        assert.deepEqual(unlisted(files.filter((f) => !f.endsWith("imagePackages.ts")), ["lab", "bench", "test"]), []);
+    });
+
+    test("the check notices an unlisted command (guards the ones above)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drr-pkgs-"));
+        try {
+            const f = path.join(dir, "uses.ts");
+            fs.writeFileSync(f, 'spawnSync("pebble", ["-config", "x"]);\nrun("wrk", []);\n');
+            assert.deepEqual(unlisted([f], ["lab"]).map((p) => p.split(" ")[0]), ["wrk"], "wrk is the bench's, not the lab's");
+            assert.match(unlisted([f], ["test"])[0]!, /^pebble .* comes from pebble, which is not in "test"/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
