@@ -229,14 +229,16 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
         assert.equal(writes.filter((r) => outcomeOf(r) === "indeterminate").length, 0, `without a fault every write has a definite answer: ${JSON.stringify(writes.find((r) => outcomeOf(r) === "indeterminate"))}`);
         assert.equal(verdict.incr.final, verdict.incr.acked, "the counter equals the acknowledged increments");
         const regions = [...new Set(appServers(state).map((a) => a.region))];
-        for (const op of ["incr", "claim", "cas"]) {
-            for (const region of regions) assert.ok(writes.some((r) => r.op === op && r.ok && regionOf(r) === region), `${region} won some ${op}`);
-        }
+        // Galera guarantees one winner per conflict, not fairness: on one hot row a region can lose
+        // nearly every race (CI once saw ams3 win 0 increments in 10 s, every loss a 1213, nothing
+        // lost). So the per-op wins are reported, and what is asserted is that no region is shut out.
+        const wins = Object.fromEntries(regions.map((region) => [region, Object.fromEntries(["incr", "claim", "cas"].map((op) => [op, writes.filter((r) => r.op === op && r.ok && regionOf(r) === region).length]))]));
+        for (const region of regions) assert.ok(writes.some((r) => r.ok && regionOf(r) === region), `${region} won no write at all: ${JSON.stringify(wins)}`);
         assert.ok(verdict.claims.refused > 0 && verdict.cas.refused > 0, "the race did conflict (claims and versions refused)");
         const conflicts = writes.filter((r) => r.code === 1213 || r.error === "conflict").length;
         await assertChecksumsEqual(state);
         const latencies = writes.filter((r) => r.ok).map((r) => r.ms);
-        figure(`no fault, ${writes.length} conflicting writes in 10 s from ${appServers(state).length} app servers x 4 loops (${regions.join(" + ")}): ${describeVerdict(verdict)}; ${conflicts} answered 1213 after the app's retry; acknowledged write latency p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+        figure(`no fault, ${writes.length} conflicting writes in 10 s from ${appServers(state).length} app servers x 4 loops (${regions.join(" + ")}): ${describeVerdict(verdict)}; ${conflicts} answered 1213 after the app's retry; won per region ${regions.map((g) => `${g} ${Object.entries(wins[g]!).map(([op, n]) => `${op} ${n}`).join("/")}`).join(", ")}; acknowledged write latency p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
     }));
 
     test("a DB node SIGKILLed under conflicting writes: no acknowledged write lost; systemd restarts it, it rejoins, checksums equal", keepOnFailure(async () => {
