@@ -66,6 +66,13 @@ async function assertChecksumsEqual(state: LabState, timeoutMs = 30_000): Promis
     return sums.ms;
 }
 
+/** The DB cluster's part of `npm run lab -- status --json`, asked the way a user asks it. */
+async function statusDbCluster(): Promise<DbClusterStatus> {
+    const status = await cliAsync("status", "--json");
+    assert.equal(status.code, 0, status.out);
+    return (JSON.parse(status.out) as { dbCluster: DbClusterStatus }).dbCluster;
+}
+
 describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_000 }, () => {
     let state: LabState;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drr-data-"));
@@ -121,9 +128,7 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
             await applyFault(state, { kind: "partition", regions: [cutRegion, witnessRegion] });
             await sleep(10_000);
             // What `npm run lab -- status` shows now: the cut-off node without quorum, the rest Primary.
-            const status = await cliAsync("status", "--json");
-            assert.equal(status.code, 0, status.out);
-            const db = (JSON.parse(status.out) as { dbCluster: DbClusterStatus }).dbCluster;
+            const db = await statusDbCluster();
             const shown = Object.fromEntries(db.nodes.map((n) => [n.region, `${n.clusterStatus}/${n.clusterSize}`]));
             assert.deepEqual(shown, { [cutRegion]: "non-Primary/1", [majority]: "Primary/2" }, "status during the cut");
             assert.deepEqual(db.arbitrators.map((a) => a.service), ["active (running)"]);
@@ -199,9 +204,7 @@ describe("nothing lost under faults, in the lab (Galera tier)", { timeout: 900_0
             // What the issue's `npm run lab -- fault partition nyc3 ams3` does: only the direct path goes.
             await applyFault(state, { kind: "partition", regions: [a, b] });
             await sleep(10_000);
-            const status = await cliAsync("status", "--json");
-            assert.equal(status.code, 0, status.out);
-            const db = (JSON.parse(status.out) as { dbCluster: DbClusterStatus }).dbCluster;
+            const db = await statusDbCluster();
             const shown = Object.fromEntries(db.nodes.map((n) => [n.region, `${n.state}/${n.clusterStatus}/${n.clusterSize}`]));
             assert.deepEqual(shown, { [a]: "Synced/Primary/3", [b]: "Synced/Primary/3" }, "the cluster stays whole: group traffic relayed by the witness");
         } finally {

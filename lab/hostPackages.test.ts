@@ -56,15 +56,20 @@ function quotedWords(files: readonly string[]): Map<string, string[]> {
     return words;
 }
 
+const BIN_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 const owners = new Map<string, string | null>();
-/** The package that gives executable `cmd` here (dpkg -S, /usr-merged paths tried too), or null. */
+/**
+ * The package that gives executable `cmd` here (dpkg -S), "?" when no package owns it, or null
+ * when it is no executable here. dpkg records a file by the path its package ships, which on a
+ * /usr-merged system may be any of the four directories, or the target of a symlink.
+ */
 function ownerOf(cmd: string): string | null {
     if (owners.has(cmd)) return owners.get(cmd)!;
+    const found = BIN_DIRS.map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p));
     let owner: string | null = null;
-    for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
-        const p = path.join(dir, cmd);
-        if (!fs.existsSync(p)) continue;
-        for (const candidate of [p, fs.realpathSync(p), ...["/usr/sbin", "/usr/bin", "/sbin", "/bin"].map((d) => path.join(d, cmd))]) {
+    if (found) {
+        owner = "?";
+        for (const candidate of [fs.realpathSync(found), ...BIN_DIRS.map((d) => path.join(d, cmd))]) {
             const r = spawnSync("dpkg", ["-S", candidate], { encoding: "utf8" });
             // "pkg: /path"; a diverted file also prints "diversion by ..." lines first.
             const line = r.stdout.split("\n").find((l) => /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?: \//.test(l));
@@ -73,46 +78,51 @@ function ownerOf(cmd: string): string | null {
                 break;
             }
         }
-        if (owner) break;
-        owner = "?";
     }
     owners.set(cmd, owner);
     return owner;
 }
 
-/** Installed packages that provide each virtual package (php-fpm's "php8.2-fpm | php-fpm"...). */
-let providers: Map<string, string[]> | undefined;
-function providersOf(name: string): string[] {
-    if (!providers) {
-        providers = new Map();
-        const r = spawnSync("dpkg-query", ["-W", "-f=${Package}\t${Provides}\t${db:Status-Status}\n"], { encoding: "utf8", maxBuffer: 64 << 20 });
-        for (const line of r.stdout.split("\n")) {
-            const [pkg, provides, status] = line.split("\t");
-            if (!pkg || status !== "installed") continue;
-            for (const v of [pkg, ...(provides ?? "").split(",").map((x) => x.trim().split(" ")[0]!).filter(Boolean)]) providers.set(v, [...(providers.get(v) ?? []), pkg]);
-        }
+/** One installed package as dpkg knows it. */
+interface Installed {
+    readonly priority: string;
+    /** Every name in Depends and Pre-Depends, alternatives included. */
+    readonly depends: readonly string[];
+}
+
+let database: { packages: Map<string, Installed>; providers: Map<string, string[]> } | undefined;
+/** Every installed package, and who provides each (virtual) name: read once, with one dpkg-query. */
+function installedPackages(): NonNullable<typeof database> {
+    if (database) return database;
+    const packages = new Map<string, Installed>();
+    const providers = new Map<string, string[]>();
+    const r = spawnSync("dpkg-query", ["-W", "-f=${Package}\t${db:Status-Status}\t${Priority}\t${Provides}\t${Depends}, ${Pre-Depends}\n"], { encoding: "utf8", maxBuffer: 64 << 20 });
+    for (const line of r.stdout.split("\n")) {
+        const [pkg, status, priority, provides, depends] = line.split("\t");
+        if (!pkg || status !== "installed") continue;
+        const names = (list: string | undefined, sep: RegExp) => (list ?? "").split(sep).map((x) => x.trim().split(" ")[0]!.split(":")[0]!).filter(Boolean);
+        packages.set(pkg, { priority: priority ?? "", depends: names(depends, /[,|]/) });
+        for (const v of [pkg, ...names(provides, /,/)]) providers.set(v, [...(providers.get(v) ?? []), pkg]);
     }
-    return providers.get(name.split(":")[0]!) ?? [];
+    return (database = { packages, providers });
 }
 
 /** `pkgs` and every installed package they depend on (Depends, Pre-Depends), transitively. */
 function withDependencies(pkgs: readonly string[]): Set<string> {
+    const { packages, providers } = installedPackages();
     const seen = new Set<string>();
     const queue = [...pkgs];
     while (queue.length > 0) {
         const p = queue.pop()!;
         if (seen.has(p)) continue;
         seen.add(p);
-        const r = spawnSync("dpkg-query", ["-W", "-f=${Depends}, ${Pre-Depends}", p], { encoding: "utf8" });
-        for (const alt of r.stdout.split(/[,|]/).map((d) => d.trim().split(" ")[0]!).filter(Boolean)) {
-            for (const q of providersOf(alt)) if (!seen.has(q)) queue.push(q);
-        }
+        for (const dep of packages.get(p)?.depends ?? []) for (const q of providers.get(dep) ?? []) if (!seen.has(q)) queue.push(q);
     }
     return seen;
 }
 
 function priority(pkg: string): string {
-    return spawnSync("dpkg-query", ["-W", "-f=${Priority}", pkg], { encoding: "utf8" }).stdout.trim();
+    return installedPackages().packages.get(pkg)?.priority ?? "";
 }
 
 /** Executables named in `files` whose package is neither in `users`' lists nor required. */

@@ -7,12 +7,12 @@
  * in conflictBench.ts). The harness cannot be told to do that and components/ is not the bench's
  * to change; this file reuses its exported helpers instead.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { dbNodeMyCnfSettings, renderMyCnf, type GaleraTiming, type MyCnfSettings } from "../../components/db/myCnf";
 import { garbdArgs } from "../../components/db/arbitrator";
-import { clientArgs, parseBatch, sleep } from "../../components/db/testing/localMariadb";
+import { isSyncedStatus, sleep, socketClient, wsrepStatus } from "../../components/db/testing/localMariadb";
 
 /** Where one member listens: its own loopback address, MariaDB's port and the Galera ports. */
 export interface MemberAddress {
@@ -138,19 +138,12 @@ export async function startGaleraLocal(o: GaleraLocalOptions): Promise<GaleraLoc
             // --user=root: mariadbd refuses to run as root otherwise (as the harness does).
             const child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root", ...(i === 0 ? ["--wsrep-new-cluster"] : [])], { detached: true, stdio: "ignore", cwd: dir });
             children.push(child);
-            const client = (args: string[], input: string) => execFileSync("mariadb", [...clientArgs(socket), ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
-            const wsrep = (): Record<string, string> => {
-                try {
-                    return Object.fromEntries(parseBatch(client(["--batch"], "SHOW GLOBAL STATUS LIKE 'wsrep%'")).map((r) => [r.Variable_name!, r.Value!]));
-                } catch {
-                    return {};
-                }
-            };
+            const client = (args: string[], input: string) => socketClient(socket, args, input);
+            const wsrep = () => wsrepStatus(socket);
             o.log?.(`galera: starting ${name} on ${addr.host}:${addr.port} (group ${addr.group})${i === 0 ? ", bootstrapping" : ", joining with an SST"}`);
             const deadline = Date.now() + 120_000;
             for (;;) {
-                const s = wsrep();
-                if (s.wsrep_cluster_status === "Primary" && s.wsrep_local_state === "4" && s.wsrep_ready === "ON") break;
+                if (isSyncedStatus(wsrep())) break;
                 if (exited(child) || Date.now() > deadline) throw new Error(`${name} did not become Synced (exit ${child.exitCode ?? child.signalCode ?? "none"}):\n${errorLog()}`);
                 await sleep(200);
             }

@@ -1,6 +1,7 @@
-import { execFile, execFileSync, spawn, spawnSync } from "child_process";
+import { execFile, execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { LabState } from "../labState";
+import { execInContainer } from "../host/containerExec";
 import type { ProbeTls } from "./netProbe";
 
 const PROBE = path.join(__dirname, "netProbe.ts");
@@ -31,24 +32,19 @@ export function inHost(state: LabState, host: string, cmd: string): { code: numb
 }
 
 /**
- * {@link inHost} without blocking this process (samplers, loads and faults run meanwhile). The
- * command runs under `timeout` inside the container, so a hung one (a stopped server, a client
- * waiting on a dead peer) is ended there; a container that is gone answers code 255 at once.
+ * {@link inHost} without blocking this process (samplers, loads and faults run meanwhile), through
+ * the lab's own container exec: a command still running at `timeoutMs` is killed (code 124), and
+ * a host or container that is gone answers code 255 at once.
  */
-export function inHostAsync(state: LabState, host: string, cmd: string, timeoutMs = 60_000): Promise<{ code: number; out: string }> {
+export async function inHostAsync(state: LabState, host: string, cmd: string, timeoutMs = 60_000): Promise<{ code: number; out: string }> {
     const h = state.hosts.find((x) => x.name === host);
-    if (!h) return Promise.resolve({ code: 255, out: `no host ${host}` });
-    const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
-    return new Promise((resolve) => {
-        const p = spawn("nsenter", ["--target", String(h.leaderPid), "--mount", "--uts", "--ipc", "--net", "--pid", "--", "timeout", "-k", "2", String(secs), "sh", "-c", cmd], { stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        p.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        // Backstop: nsenter itself stuck (it should not be): give up from here.
-        const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs + 5_000);
-        p.on("error", (e) => { clearTimeout(timer); resolve({ code: 255, out: e.message }); });
-        p.on("close", (code) => { clearTimeout(timer); resolve({ code: code ?? 255, out }); });
-    });
+    if (!h) return { code: 255, out: `no host ${host}` };
+    try {
+        const r = await execInContainer(h.leaderPid, ["sh", "-c", cmd], { timeoutMs });
+        return { code: r.code, out: `${r.stdout}${r.stderr}` };
+    } catch (e) {
+        return { code: 255, out: (e as Error).message };
+    }
 }
 
 /** What a stream probe needs to reach the site over verified HTTPS: `{ mode: "stream", ..., tls: siteTls(state) }`. */

@@ -114,6 +114,25 @@ export function parseBatch(output: string): Record<string, string>[] {
   });
 }
 
+/** The `mariadb` client as root over `socket`: `args`, then `input` on stdin; its stdout. */
+export function socketClient(socket: string, args: string[], input: string): string {
+  return execFileSync("mariadb", [...clientArgs(socket), ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** The wsrep_* status of the server at `socket` (empty when it does not answer). */
+export function wsrepStatus(socket: string): Record<string, string> {
+  try {
+    return Object.fromEntries(parseBatch(socketClient(socket, ["--batch"], "SHOW GLOBAL STATUS LIKE 'wsrep%'")).map((r) => [r.Variable_name!, r.Value!]));
+  } catch {
+    return {};
+  }
+}
+
+/** Synced (state 4) in the primary component and ready: a member that serves. */
+export function isSyncedStatus(s: Readonly<Record<string, string>>): boolean {
+  return s.wsrep_cluster_status === "Primary" && s.wsrep_local_state === "4" && s.wsrep_ready === "ON";
+}
+
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -239,18 +258,9 @@ async function startNode(plan: NodePlan, bootstrap: boolean): Promise<LocalMaria
   const socket = settings.socket!;
   const errorLog = () => (existsSync(settings.logError) ? readFileSync(settings.logError, "utf8").slice(-4000) : "(no error log)");
   let child: ChildProcess | undefined;
-  const client = (args: string[], input: string) => execFileSync("mariadb", [...clientArgs(socket), ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
-  const wsrep = (): Record<string, string> => {
-    try {
-      return Object.fromEntries(parseBatch(client(["--batch"], "SHOW GLOBAL STATUS LIKE 'wsrep%'")).map((r) => [r.Variable_name!, r.Value!]));
-    } catch {
-      return {};
-    }
-  };
-  const synced = () => {
-    const s = wsrep();
-    return s.wsrep_cluster_status === "Primary" && s.wsrep_local_state === "4" && s.wsrep_ready === "ON";
-  };
+  const client = (args: string[], input: string) => socketClient(socket, args, input);
+  const wsrep = () => wsrepStatus(socket);
+  const synced = () => isSyncedStatus(wsrep());
   const launch = async (newCluster: boolean) => {
     // --user=root: mariadbd refuses to run as root otherwise; this is a test box.
     child = spawn("mariadbd", [`--defaults-file=${cnf}`, "--user=root", ...(newCluster ? ["--wsrep-new-cluster"] : [])], { detached: true, stdio: "ignore" });
